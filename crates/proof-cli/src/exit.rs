@@ -1,0 +1,20 @@
+//! Exit codes, shared by every subcommand.
+
+/// What the process tells its caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Verdict OK, or a clean lint.
+    Ok = 0,
+    /// Bad usage or bad input (unreadable file, malformed JSON, unknown root, ...).
+    Input = 1,
+    /// Verdict WARN, or warnings only.
+    Warn = 2,
+    /// Verdict FAIL, or lint errors.
+    Fail = 3,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        Self::from(e as u8)
+    }
+}

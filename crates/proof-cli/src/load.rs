@@ -1,0 +1,115 @@
+//! Reading the files the subcommands work on: policies by id or path, contexts, list
+//! directories. Every error names the file.
+
+use anyhow::{Context as _, Result, bail};
+use proof_core::ir::Ir;
+use proof_core::lists::{Registry, parse_list};
+use proof_core::policy::{self, LintMode};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Reads a file, or standard input for `-`.
+pub fn read_text(path: &Path) -> Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input")?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// Writes `text` to `out`, or to standard output.
+pub fn write_out(out: Option<&Path>, text: &str) -> Result<()> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// Finds the file for `--policy`: an existing path, else `DIR/ID.yml` or `DIR/ID.yaml`.
+pub fn resolve_policy(spec: &str, dir: &Path) -> Result<(PathBuf, Option<String>)> {
+    let direct = PathBuf::from(spec);
+    if direct.is_file() {
+        return Ok((direct, None));
+    }
+    let candidates = [
+        dir.join(format!("{spec}.yml")),
+        dir.join(format!("{spec}.yaml")),
+    ];
+    if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+        return Ok((p.clone(), Some(spec.to_owned())));
+    }
+    bail!(
+        "no policy `{spec}`: it is not a file, and neither `{}` nor `{}` exists (set --policy-dir or PROOF_POLICY_DIR)",
+        candidates[0].display(),
+        candidates[1].display()
+    )
+}
+
+/// Loads a policy (YAML source, or compiled IR JSON when the file ends in `.json`).
+pub fn policy_ir(spec: &str, dir: &Path) -> Result<Ir> {
+    let (path, wanted_id) = resolve_policy(spec, dir)?;
+    let text = read_text(&path)?;
+    let ir = if path.extension().is_some_and(|e| e == "json") {
+        Ir::from_json_str(&text).with_context(|| format!("`{}`", path.display()))?
+    } else {
+        match policy::compile(&text, LintMode::Strict) {
+            Ok(c) => c.ir,
+            Err(e) => {
+                let file = path.display().to_string();
+                let lines: Vec<String> = e.diagnostics.iter().map(|d| d.render(&file)).collect();
+                bail!("policy `{file}` does not compile:\n{}", lines.join("\n"));
+            }
+        }
+    };
+    if let Some(id) = wanted_id.filter(|id| *id != ir.policy_id) {
+        bail!(
+            "`{}` declares id `{}`, not `{id}`",
+            path.display(),
+            ir.policy_id
+        );
+    }
+    Ok(ir)
+}
+
+/// Loads every `*.csv` and `*.txt` list in `dir`, in file-name order. A missing directory
+/// is an error only when it was named explicitly.
+pub fn registry(dir: Option<&Path>) -> Result<Registry> {
+    let (dir, explicit) = match dir {
+        Some(d) => (d.to_path_buf(), true),
+        None => (PathBuf::from("lists"), false),
+    };
+    let mut reg = Registry::default();
+    if !dir.is_dir() {
+        if explicit {
+            bail!("lists directory `{}` does not exist", dir.display());
+        }
+        return Ok(reg);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read lists directory `{}`", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "csv" || e == "txt"))
+        .collect();
+    files.sort();
+    for f in files {
+        reg.insert(list_file(&f)?).map_err(anyhow::Error::msg)?;
+    }
+    Ok(reg)
+}
+
+/// Parses one list file; the list name defaults to the file stem.
+pub fn list_file(path: &Path) -> Result<proof_core::lists::RefList> {
+    let text = read_text(path)?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "list".to_owned(), |s| s.to_string_lossy().into_owned());
+    parse_list(&stem, &text).with_context(|| format!("list `{}`", path.display()))
+}

@@ -1,0 +1,70 @@
+//! `proof`: lint and compile LkSG policies, build list roots and context hashes, verify.
+//!
+//! One file per subcommand; shared file loading lives in `load.rs`.
+
+mod commit;
+mod exit;
+mod lists;
+mod load;
+mod policy;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use exit::Exit;
+
+/// Supply-chain (LkSG) compliance checks as code.
+#[derive(Parser)]
+#[command(name = "proof", version, about, long_about = None, after_help = "\
+Examples:
+  proof policy lint policies/lksg.v1.yml
+  proof policy compile policies/lksg.v1.yml -o lksg.v1.ir.json
+  proof commit --kind entity suppliers.txt --format json
+  proof lists root lists/sanctions-demo.csv
+  proof verify --policy lksg.v1 --context examples/context_ok.json
+
+Exit codes: 0 OK / clean, 1 usage or input error, 2 WARN / warnings, 3 FAIL / errors.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint or compile a policy file.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Inspect reference lists.
+    #[command(subcommand)]
+    Lists(lists::ListsCommand),
+    /// Print the hashes a context uses for entity identifiers or region codes.
+    Commit(commit::CommitArgs),
+    /// Verify a context against a policy and print the report.
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Input.into()
+            } else {
+                Exit::Ok.into()
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Policy(c) => policy::run(c),
+        Command::Lists(c) => lists::run(c),
+        Command::Commit(a) => commit::run(&a),
+        Command::Verify(a) => verify::run(&a),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Exit::Input.into()
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `proof policy lint` and `proof policy compile`.
+
+use crate::exit::Exit;
+use crate::load::{read_text, write_out};
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use proof_core::diag::{Diagnostic, Level};
+use proof_core::policy::{self, LintMode};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Report every problem in a policy. Exit 0 clean, 2 warnings only, 3 errors.
+    Lint(LintArgs),
+    /// Compile a policy to IR v1 JSON. Exit 3 when the policy has errors.
+    Compile(CompileArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// `file:line:col: level[code name]: message`
+    Text,
+    /// One JSON document with every diagnostic.
+    Json,
+}
+
+#[derive(Args)]
+pub struct LintArgs {
+    /// The policy YAML file (`-` for standard input).
+    file: PathBuf,
+    /// Downgrade hygiene findings (unknown fields, empty legal basis) to warnings.
+    #[arg(long)]
+    relaxed: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct CompileArgs {
+    /// The policy YAML file (`-` for standard input).
+    file: PathBuf,
+    /// Write the IR here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Downgrade hygiene findings to warnings.
+    #[arg(long)]
+    relaxed: bool,
+}
+
+pub fn run(cmd: PolicyCommand) -> Result<Exit> {
+    match cmd {
+        PolicyCommand::Lint(a) => lint(&a),
+        PolicyCommand::Compile(a) => compile(&a),
+    }
+}
+
+const fn mode(relaxed: bool) -> LintMode {
+    if relaxed {
+        LintMode::Relaxed
+    } else {
+        LintMode::Strict
+    }
+}
+
+fn count(diags: &[Diagnostic], level: Level) -> usize {
+    diags.iter().filter(|d| d.level == level).count()
+}
+
+/// Renders diagnostics with the source line and a caret under the span.
+pub fn render_text(file: &str, src: &str, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.render(file));
+        out.push('\n');
+        if let Some(s) = d.span {
+            let line = src
+                .lines()
+                .nth(s.line.saturating_sub(1) as usize)
+                .unwrap_or("");
+            let width = line
+                .chars()
+                .skip(s.column.saturating_sub(1) as usize)
+                .take(s.len.max(1))
+                .count()
+                .max(1);
+            out.push_str(&format!(
+                "  {line}\n  {}{}\n",
+                " ".repeat(s.column.saturating_sub(1) as usize),
+                "^".repeat(width)
+            ));
+        }
+    }
+    out
+}
+
+fn lint(a: &LintArgs) -> Result<Exit> {
+    let src = read_text(&a.file)?;
+    let diags = policy::lint(&src, mode(a.relaxed));
+    let (errors, warnings) = (count(&diags, Level::Error), count(&diags, Level::Warning));
+    let file = a.file.display().to_string();
+    match a.format {
+        Format::Text => {
+            print!("{}", render_text(&file, &src, &diags));
+            println!("{file}: {errors} error(s), {warnings} warning(s)");
+        }
+        Format::Json => {
+            let doc = serde_json::json!({"file": file, "errors": errors, "warnings": warnings, "diagnostics": diags});
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+    }
+    Ok(if errors > 0 {
+        Exit::Fail
+    } else if warnings > 0 {
+        Exit::Warn
+    } else {
+        Exit::Ok
+    })
+}
+
+fn compile(a: &CompileArgs) -> Result<Exit> {
+    let src = read_text(&a.file)?;
+    let file = a.file.display().to_string();
+    match policy::compile(&src, mode(a.relaxed)) {
+        Ok(c) => {
+            eprint!("{}", render_text(&file, &src, &c.diagnostics));
+            write_out(a.output.as_deref(), &c.ir.to_pretty_json()?)?;
+            Ok(Exit::Ok)
+        }
+        Err(e) => {
+            eprint!("{}", render_text(&file, &src, &e.diagnostics));
+            eprintln!(
+                "{file}: {} error(s); no IR written",
+                count(&e.diagnostics, Level::Error)
+            );
+            Ok(Exit::Fail)
+        }
+    }
+}

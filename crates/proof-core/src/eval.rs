@@ -1,0 +1,405 @@
+//! The verifier: IR and context to a report.
+//!
+//! Consumes an [`Ir`], context JSON, an optional `as_of` and a list [`Registry`]; produces a
+//! [`Report`] whose bytes depend only on those inputs. Steps: decode the context against
+//! the declared inputs ([`context`]), select the active rules (adaptivity), evaluate each
+//! rule ([`expr`]), combine severities into the verdict.
+
+pub mod context;
+pub mod expr;
+
+pub use context::{Context, ContextError};
+pub use expr::eval_const;
+
+use crate::hash::{self, CanonicalError};
+use crate::ir::{Expr, Ir, Lit, Op, Rule, Severity};
+use crate::lists::{RefList, Registry};
+use crate::temporal;
+use expr::{Env, Fault, Val};
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// The overall outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Verdict {
+    /// Every active rule passed.
+    #[serde(rename = "OK")]
+    Ok,
+    /// Only `warn` rules failed.
+    #[serde(rename = "WARN")]
+    Warn,
+    /// A `fail` rule failed.
+    #[serde(rename = "FAIL")]
+    Fail,
+}
+
+/// One rule's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The check held.
+    Pass,
+    /// The check did not hold, or could not be evaluated.
+    Fail,
+    /// The rule was not active for this context.
+    Skipped,
+}
+
+/// One rule in the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleResult {
+    /// The rule.
+    pub rule_id: String,
+    /// Its outcome.
+    pub status: Status,
+    /// Its severity.
+    pub severity: Severity,
+    /// Why, in words.
+    pub detail: String,
+    /// The values behind the outcome (list, found hashes, compared values).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Json>,
+}
+
+/// The verifier's report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Policy id.
+    pub policy_id: String,
+    /// Policy version.
+    pub version: String,
+    /// Policy hash.
+    pub policy_hash: String,
+    /// IR hash.
+    pub ir_hash: String,
+    /// `sha256:` of the canonical context JSON as given.
+    pub context_hash: String,
+    /// The evaluation time, RFC 3339 UTC.
+    pub as_of: String,
+    /// One result per rule, in policy order.
+    pub results: Vec<RuleResult>,
+}
+
+impl Report {
+    /// Pretty JSON with a trailing newline: the bytes every front door returns.
+    ///
+    /// # Errors
+    /// Only if serialisation fails, which the report's types rule out in practice.
+    pub fn to_pretty_json(&self) -> Result<String, serde_json::Error> {
+        let mut s = serde_json::to_string_pretty(self)?;
+        s.push('\n');
+        Ok(s)
+    }
+}
+
+/// Why no report could be produced: the input is wrong, not the company.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The context does not fit the declared inputs.
+    #[error("invalid context at {0}")]
+    Context(#[from] ContextError),
+    /// A rule names a list root the registry does not know.
+    #[error(
+        "{path}: unknown list root {root} (rule `{rule}`); known roots are listed by `proof lists` / GET /lists"
+    )]
+    UnknownRoot {
+        /// The rule.
+        rule: String,
+        /// Where the root came from, e.g. `$.sanctions_root`.
+        path: String,
+        /// The root, hex.
+        root: String,
+    },
+    /// Hashing the context failed.
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+}
+
+/// Why a rule is active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Named in no activation.
+    Always,
+    /// Switched on by these predicates.
+    Predicates(Vec<String>),
+}
+
+/// Decides which rules are active for `ctx` (see `docs/policy-language.md`): a rule named in
+/// no activation is always active; one named in activations is active when any of their
+/// predicates holds. A predicate that cannot be evaluated counts as holding, so a fault
+/// never switches a check off. Returns one entry per rule, in policy order.
+#[must_use]
+pub fn select(ir: &Ir, ctx: &Context, today: i64) -> Vec<Option<Reason>> {
+    let env = Env { ctx, today };
+    let holds: Vec<(&str, bool)> = ir
+        .adaptivity
+        .predicates
+        .iter()
+        .map(|p| {
+            (
+                p.id.as_str(),
+                !matches!(expr::eval(&p.expr, &env), Ok(Val::Scalar(Lit::Bool(false)))),
+            )
+        })
+        .collect();
+    let pred_holds = |id: &str| holds.iter().any(|(p, h)| *p == id && *h);
+    ir.rules
+        .iter()
+        .map(|r| {
+            let acts: Vec<_> = ir
+                .adaptivity
+                .activations
+                .iter()
+                .filter(|a| a.rules.contains(&r.id))
+                .collect();
+            if acts.is_empty() {
+                return Some(Reason::Always);
+            }
+            let fired: BTreeSet<String> = acts
+                .iter()
+                .flat_map(|a| a.when.iter())
+                .filter(|w| pred_holds(w))
+                .cloned()
+                .collect();
+            (!fired.is_empty()).then(|| Reason::Predicates(fired.into_iter().collect()))
+        })
+        .collect()
+}
+
+/// Verifies `ctx_json` against `ir`.
+///
+/// The evaluation time is `as_of` if given, else the context's `as_of`, else the clock;
+/// the report always states it.
+///
+/// # Errors
+/// [`EvalError`] for a context that does not fit or an unknown list root.
+pub fn verify(
+    ir: &Ir,
+    ctx_json: &Json,
+    as_of: Option<OffsetDateTime>,
+    lists: &Registry,
+) -> Result<Report, EvalError> {
+    let ctx = context::decode(&ir.inputs, ctx_json)?;
+    let context_hash = hash::canonical_sha256(ctx_json)?;
+    let as_of = as_of.or(ctx.as_of).unwrap_or_else(OffsetDateTime::now_utc);
+    let today = temporal::utc_day(as_of);
+    let env = Env { ctx: &ctx, today };
+    let active = select(ir, &ctx, today);
+    let mut results = Vec::with_capacity(ir.rules.len());
+    for (rule, reason) in ir.rules.iter().zip(active) {
+        let r = match reason {
+            Some(_) => eval_rule(rule, &env, lists)?,
+            None => skipped(rule, ir),
+        };
+        results.push(r);
+    }
+    let verdict = verdict(&results);
+    Ok(Report {
+        verdict,
+        policy_id: ir.policy_id.clone(),
+        version: ir.version.clone(),
+        policy_hash: ir.policy_hash.clone(),
+        ir_hash: ir.ir_hash.clone(),
+        context_hash,
+        as_of: temporal::format_timestamp(as_of),
+        results,
+    })
+}
+
+/// FAIL if a `fail` rule failed, else WARN if a `warn` rule failed, else OK.
+#[must_use]
+pub fn verdict(results: &[RuleResult]) -> Verdict {
+    results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| match r.severity {
+            Severity::Fail => Verdict::Fail,
+            Severity::Warn => Verdict::Warn,
+        })
+        .max()
+        .unwrap_or(Verdict::Ok)
+}
+
+fn skipped(rule: &Rule, ir: &Ir) -> RuleResult {
+    let preds: BTreeSet<&str> = ir
+        .adaptivity
+        .activations
+        .iter()
+        .filter(|a| a.rules.contains(&rule.id))
+        .flat_map(|a| a.when.iter().map(String::as_str))
+        .collect();
+    let names: Vec<String> = preds.iter().map(|p| format!("`{p}`")).collect();
+    RuleResult {
+        rule_id: rule.id.clone(),
+        status: Status::Skipped,
+        severity: rule.severity,
+        detail: format!(
+            "not active: no activating predicate holds ({})",
+            names.join(", ")
+        ),
+        evidence: None,
+    }
+}
+
+fn result(rule: &Rule, pass: bool, detail: String, evidence: Option<Json>) -> RuleResult {
+    RuleResult {
+        rule_id: rule.id.clone(),
+        status: if pass { Status::Pass } else { Status::Fail },
+        severity: rule.severity,
+        detail,
+        evidence,
+    }
+}
+
+fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult, EvalError> {
+    let cannot = |f: Fault| {
+        Ok(result(
+            rule,
+            false,
+            format!("cannot evaluate: {}", f.0),
+            None,
+        ))
+    };
+    let lhs = match expr::eval(&rule.lhs, env) {
+        Ok(v) => v,
+        Err(f) => return cannot(f),
+    };
+    let rhs = match expr::eval(&rule.rhs, env) {
+        Ok(v) => v,
+        Err(f) => return cannot(f),
+    };
+    match rule.op {
+        Op::NonMembership | Op::Membership => membership(rule, &lhs, &rhs, lists),
+        op => Ok(comparison(rule, op, lhs, rhs)),
+    }
+}
+
+fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
+    let (Val::Scalar(l), Val::Scalar(r)) = (lhs, rhs) else {
+        return result(
+            rule,
+            false,
+            "cannot evaluate: an operand is an array".into(),
+            None,
+        );
+    };
+    let ord = expr::compare(&l, &r);
+    let (pass, sym) = match op {
+        Op::Eq => (l == r, "=="),
+        Op::Neq => (l != r, "!="),
+        Op::RangeMin => (ord.is_some_and(std::cmp::Ordering::is_ge), ">="),
+        _ => (ord.is_some_and(std::cmp::Ordering::is_le), "<="),
+    };
+    let verb = if pass { "holds" } else { "does not hold" };
+    let detail = format!("`{}` is {l}; `{l} {sym} {r}` {verb}", show(&rule.lhs));
+    result(
+        rule,
+        pass,
+        detail,
+        Some(json!({"lhs": lit_json(&l), "rhs": lit_json(&r)})),
+    )
+}
+
+fn show(e: &Expr) -> String {
+    e.to_string()
+}
+
+fn lit_json(l: &Lit) -> Json {
+    match l {
+        Lit::Number(n) => json!(n),
+        Lit::Bool(b) => json!(b),
+        other => json!(other.to_string()),
+    }
+}
+
+fn root_path(e: &Expr) -> String {
+    match e {
+        Expr::Var { name, .. } => format!("$.{name}"),
+        other => format!("`{other}`"),
+    }
+}
+
+fn membership(
+    rule: &Rule,
+    lhs: &Val<'_>,
+    rhs: &Val<'_>,
+    lists: &Registry,
+) -> Result<RuleResult, EvalError> {
+    let Val::Scalar(Lit::Hex(root)) = rhs else {
+        return Ok(result(
+            rule,
+            false,
+            "cannot evaluate: the list root is not a hash".into(),
+            None,
+        ));
+    };
+    let list: &Arc<RefList> = lists.get(root).ok_or_else(|| EvalError::UnknownRoot {
+        rule: rule.id.clone(),
+        path: root_path(&rule.rhs),
+        root: hex::encode(root),
+    })?;
+    let one;
+    let items: &[[u8; 32]] = match lhs {
+        Val::Scalar(Lit::Hex(h)) => {
+            one = [*h];
+            &one
+        }
+        Val::Array(context::Array::Hex(v)) => v,
+        _ => {
+            return Ok(result(
+                rule,
+                false,
+                "cannot evaluate: the left side is not a hash or hash array".into(),
+                None,
+            ));
+        }
+    };
+    let want_in = rule.op == Op::Membership;
+    let mut hits: Vec<[u8; 32]> = items
+        .iter()
+        .filter(|h| list.contains(h) != want_in)
+        .copied()
+        .collect();
+    hits.sort_unstable();
+    hits.dedup();
+    let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
+    let evidence = json!({
+        "list": list.name,
+        "root": list.root_hex(),
+        "checked": items.len(),
+        if want_in { "missing" } else { "found" }: hits_hex,
+    });
+    let what = show(&rule.lhs);
+    let detail = match (want_in, hits_hex.is_empty()) {
+        (false, true) => format!(
+            "none of {} `{what}` hashes found on list `{}`",
+            items.len(),
+            list.name
+        ),
+        (false, false) => format!(
+            "{} of {} `{what}` hashes found on list `{}`: {}",
+            hits_hex.len(),
+            items.len(),
+            list.name,
+            hits_hex.join(", ")
+        ),
+        (true, true) => format!(
+            "all {} `{what}` hashes found on list `{}`",
+            items.len(),
+            list.name
+        ),
+        (true, false) => format!(
+            "{} of {} `{what}` hashes missing from list `{}`: {}",
+            hits_hex.len(),
+            items.len(),
+            list.name,
+            hits_hex.join(", ")
+        ),
+    };
+    Ok(result(rule, hits.is_empty(), detail, Some(evidence)))
+}

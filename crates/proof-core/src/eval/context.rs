@@ -1,0 +1,195 @@
+//! Context JSON to typed values, checked against the IR's declared inputs.
+//!
+//! Every error names the JSON path (`$.audit_dates[3]`), the expected type and what was
+//! found. Unknown keys are errors too: a misspelt input must not go unnoticed.
+
+use crate::ir::{InputDecl, Lit};
+use crate::lists::parse_hash;
+use crate::temporal;
+use crate::types::{Scalar, Type};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// The reserved context key that fixes the evaluation time.
+pub const AS_OF_KEY: &str = "as_of";
+
+/// An array value, stored unboxed per item type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Array {
+    /// Numbers.
+    Number(Vec<f64>),
+    /// Strings.
+    String(Vec<String>),
+    /// Booleans.
+    Bool(Vec<bool>),
+    /// Digests.
+    Hex(Vec<[u8; 32]>),
+    /// Days since 1970-01-01.
+    Date(Vec<i64>),
+    /// Seconds.
+    Duration(Vec<i64>),
+}
+
+impl Array {
+    /// Number of items.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Number(v) => v.len(),
+            Self::String(v) => v.len(),
+            Self::Bool(v) => v.len(),
+            Self::Hex(v) => v.len(),
+            Self::Date(v) | Self::Duration(v) => v.len(),
+        }
+    }
+
+    /// True when empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A context value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// One value.
+    Scalar(Lit),
+    /// An array.
+    Array(Array),
+}
+
+/// A decoded context.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
+    /// Values by input name.
+    pub values: BTreeMap<String, Value>,
+    /// The context's own `as_of`, if it has one.
+    pub as_of: Option<OffsetDateTime>,
+}
+
+/// A context that does not fit the declared inputs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ContextError {
+    /// JSON path, e.g. `$.audit_dates[3]`.
+    pub path: String,
+    /// What is wrong, including the expected type.
+    pub message: String,
+}
+
+fn cerr(path: impl Into<String>, message: impl Into<String>) -> ContextError {
+    ContextError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Decodes `ctx` against `inputs`.
+///
+/// # Errors
+/// The first problem, with its JSON path.
+pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Context, ContextError> {
+    let obj = ctx.as_object().ok_or_else(|| {
+        cerr(
+            "$",
+            format!("a context must be a JSON object, found {}", kind(ctx)),
+        )
+    })?;
+    let mut out = Context::default();
+    for (k, v) in obj {
+        if k == AS_OF_KEY {
+            let s = v.as_str().ok_or_else(|| {
+                cerr(
+                    "$.as_of",
+                    format!("expected an RFC 3339 timestamp string, found {}", kind(v)),
+                )
+            })?;
+            out.as_of = Some(temporal::parse_timestamp(s).map_err(|m| cerr("$.as_of", m))?);
+        } else if !inputs.contains_key(k) {
+            let declared: Vec<&str> = inputs.keys().map(String::as_str).collect();
+            return Err(cerr(
+                format!("$.{k}"),
+                format!(
+                    "`{k}` is not an input of this policy (inputs: {})",
+                    declared.join(", ")
+                ),
+            ));
+        }
+    }
+    for (name, decl) in inputs {
+        let path = format!("$.{name}");
+        let v = obj.get(name).ok_or_else(|| {
+            cerr(
+                &path,
+                format!("missing input `{name}` of type `{}`", decl.ty),
+            )
+        })?;
+        let value = match decl.ty {
+            Type::Scalar(s) => Value::Scalar(scalar(s, v, &path)?),
+            Type::Array(s) => Value::Array(array(s, v, &path)?),
+        };
+        out.values.insert(name.clone(), value);
+    }
+    Ok(out)
+}
+
+fn scalar(s: Scalar, v: &Json, path: &str) -> Result<Lit, ContextError> {
+    let wrong = || cerr(path, format!("expected `{}`, found {}", s.name(), kind(v)));
+    let text = || v.as_str().ok_or_else(wrong);
+    Ok(match s {
+        Scalar::Number => Lit::Number(v.as_f64().filter(|n| n.is_finite()).ok_or_else(wrong)?),
+        Scalar::String => Lit::String(text()?.to_owned()),
+        Scalar::Bool => Lit::Bool(v.as_bool().ok_or_else(wrong)?),
+        Scalar::Hex => Lit::Hex(parse_hash(text()?).map_err(|m| cerr(path, m))?),
+        Scalar::Date => Lit::Date(temporal::parse_date(text()?).map_err(|m| cerr(path, m))?),
+        Scalar::Duration => {
+            Lit::Duration(temporal::parse_duration(text()?).map_err(|m| cerr(path, m))?)
+        }
+    })
+}
+
+fn array(s: Scalar, v: &Json, path: &str) -> Result<Array, ContextError> {
+    let items = v.as_array().ok_or_else(|| {
+        cerr(
+            path,
+            format!("expected `array<{}>`, found {}", s.name(), kind(v)),
+        )
+    })?;
+    let mut lits = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| scalar(s, item, &format!("{path}[{i}]")));
+    macro_rules! collect {
+        ($variant:ident) => {
+            Array::$variant(
+                lits.by_ref()
+                    .map(|l| match l? {
+                        Lit::$variant(x) => Ok(x),
+                        _ => Err(cerr(path, "internal: item type changed")),
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        };
+    }
+    Ok(match s {
+        Scalar::Number => collect!(Number),
+        Scalar::String => collect!(String),
+        Scalar::Bool => collect!(Bool),
+        Scalar::Hex => collect!(Hex),
+        Scalar::Date => collect!(Date),
+        Scalar::Duration => collect!(Duration),
+    })
+}

@@ -1,0 +1,326 @@
+//! IR v1: the compiled, typed, canonical form of a policy.
+//!
+//! Consumes what [`crate::policy`] lowers; produced bytes are RFC 8785 canonical JSON.
+//! `ir_hash` is the SHA-256 of the canonical IR without its `ir_hash` member. The format is
+//! specified in `docs/ir-v1.md`.
+
+pub mod expr;
+
+pub use expr::{BinOp, Expr, Func, Lit, UnOp};
+
+use crate::hash::{self, CanonicalError};
+use crate::types::{Scalar, Type};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The IR format version this crate writes and reads.
+pub const IR_VERSION: &str = "1";
+
+/// A compiled policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ir {
+    /// Always [`IR_VERSION`].
+    pub ir_version: String,
+    /// The policy's `id`.
+    pub policy_id: String,
+    /// The policy's `version`.
+    pub version: String,
+    /// `sha256:` of the canonical JSON of the parsed policy document.
+    pub policy_hash: String,
+    /// Free text from the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The legal provisions the policy implements.
+    pub legal_basis: Vec<LegalBasis>,
+    /// Declared inputs by name.
+    pub inputs: BTreeMap<String, InputDecl>,
+    /// Rules in source order.
+    pub rules: Vec<Rule>,
+    /// Predicates and activations.
+    pub adaptivity: Adaptivity,
+    /// `sha256:` of the canonical IR without this member.
+    pub ir_hash: String,
+}
+
+/// One legal provision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalBasis {
+    /// The act, e.g. `LkSG`.
+    pub directive: String,
+    /// The provision, e.g. `§ 5 Abs. 1`.
+    pub article: String,
+}
+
+/// A declared input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputDecl {
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: Type,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// What a rule checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// No `lhs` hash is in the list whose root is `rhs`.
+    NonMembership,
+    /// Every `lhs` hash is in the list whose root is `rhs`.
+    Membership,
+    /// `lhs == rhs`.
+    Eq,
+    /// `lhs != rhs`.
+    Neq,
+    /// `lhs >= rhs`.
+    RangeMin,
+    /// `lhs <= rhs`.
+    RangeMax,
+}
+
+impl Op {
+    /// Every op.
+    pub const ALL: [Op; 6] = [
+        Self::NonMembership,
+        Self::Membership,
+        Self::Eq,
+        Self::Neq,
+        Self::RangeMin,
+        Self::RangeMax,
+    ];
+
+    /// The name used in policies.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NonMembership => "non_membership",
+            Self::Membership => "membership",
+            Self::Eq => "eq",
+            Self::Neq => "neq",
+            Self::RangeMin => "range_min",
+            Self::RangeMax => "range_max",
+        }
+    }
+
+    /// Looks an op up by name.
+    #[must_use]
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == s)
+    }
+
+    /// Checks operand types.
+    ///
+    /// # Errors
+    /// A message saying which types the op takes.
+    pub fn check(self, lhs: Type, rhs: Type) -> Result<(), String> {
+        let n = self.name();
+        match self {
+            Self::NonMembership | Self::Membership => match (lhs, rhs) {
+                (
+                    Type::Scalar(Scalar::Hex) | Type::Array(Scalar::Hex),
+                    Type::Scalar(Scalar::Hex),
+                ) => Ok(()),
+                _ => Err(format!(
+                    "`{n}` needs `hex` or `array<hex>` on the left and a `hex` list root on the right, found `{lhs}` and `{rhs}`"
+                )),
+            },
+            Self::Eq | Self::Neq => match (lhs, rhs) {
+                (Type::Scalar(a), Type::Scalar(b)) if a == b => Ok(()),
+                _ => Err(format!(
+                    "`{n}` compares two values of one scalar type, found `{lhs}` and `{rhs}`"
+                )),
+            },
+            Self::RangeMin | Self::RangeMax => match (lhs, rhs) {
+                (Type::Scalar(a), Type::Scalar(b)) if a == b && a.is_ordered() => Ok(()),
+                _ => Err(format!(
+                    "`{n}` compares two numbers, dates or durations of the same type, found `{lhs}` and `{rhs}`"
+                )),
+            },
+        }
+    }
+}
+
+/// What a failing rule does to the verdict.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure makes the verdict `WARN` (unless something fails with `fail`).
+    Warn,
+    /// A failure makes the verdict `FAIL`.
+    #[default]
+    Fail,
+}
+
+/// One rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// The check.
+    pub op: Op,
+    /// Left operand.
+    pub lhs: Expr,
+    /// Right operand.
+    pub rhs: Expr,
+    /// Effect of failure.
+    pub severity: Severity,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A named boolean condition on the context.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    /// Unique id.
+    pub id: String,
+    /// A `bool` expression.
+    pub expr: Expr,
+}
+
+/// Switches `rules` on when any predicate in `when` holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activation {
+    /// Predicate ids; any one holding activates the rules.
+    pub when: Vec<String>,
+    /// Rule ids.
+    pub rules: Vec<String>,
+}
+
+/// Conditional rules.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adaptivity {
+    /// Predicates in source order.
+    pub predicates: Vec<Predicate>,
+    /// Activations in source order.
+    pub activations: Vec<Activation>,
+}
+
+/// Why an IR document was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IrError {
+    /// Not JSON, or not the IR shape.
+    #[error("invalid IR: {0}")]
+    Malformed(String),
+    /// `ir_version` is not one this crate reads.
+    #[error("unsupported ir_version `{0}` (this build reads `{IR_VERSION}`)")]
+    Version(String),
+    /// The recorded `ir_hash` is not the hash of the document.
+    #[error("ir_hash mismatch: document says `{recorded}`, its bytes hash to `{computed}`")]
+    HashMismatch {
+        /// What the document says.
+        recorded: String,
+        /// What its bytes hash to.
+        computed: String,
+    },
+    /// Canonicalisation failed.
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+}
+
+impl Ir {
+    /// The `sha256:` hash of this IR without its `ir_hash` member.
+    ///
+    /// # Errors
+    /// When a value cannot be canonicalised.
+    pub fn compute_hash(&self) -> Result<String, CanonicalError> {
+        let mut v = serde_json::to_value(self).map_err(|e| CanonicalError::from_display(&e))?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("ir_hash");
+        }
+        hash::canonical_sha256(&v)
+    }
+
+    /// RFC 8785 canonical bytes of the whole IR (including `ir_hash`).
+    ///
+    /// # Errors
+    /// When a value cannot be canonicalised.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        hash::canonical_bytes(self)
+    }
+
+    /// Pretty JSON with a trailing newline: the form `proof policy compile` writes. Keys
+    /// appear in canonical order, so equal IRs give equal bytes.
+    ///
+    /// # Errors
+    /// When a value cannot be canonicalised.
+    pub fn to_pretty_json(&self) -> Result<String, CanonicalError> {
+        let canonical: serde_json::Value = serde_json::from_slice(&self.canonical_bytes()?)
+            .map_err(|e| CanonicalError::from_display(&e))?;
+        let mut s = serde_json::to_string_pretty(&canonical)
+            .map_err(|e| CanonicalError::from_display(&e))?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Reads IR JSON, checks its version, its expression types and its `ir_hash`.
+    ///
+    /// # Errors
+    /// [`IrError`] saying what is wrong.
+    pub fn from_json_str(s: &str) -> Result<Self, IrError> {
+        let ir: Self = serde_json::from_str(s).map_err(|e| IrError::Malformed(e.to_string()))?;
+        ir.validate()?;
+        Ok(ir)
+    }
+
+    /// Checks version, types and `ir_hash` of an IR that did not come from the compiler.
+    ///
+    /// # Errors
+    /// [`IrError`] saying what is wrong.
+    pub fn validate(&self) -> Result<(), IrError> {
+        if self.ir_version != IR_VERSION {
+            return Err(IrError::Version(self.ir_version.clone()));
+        }
+        let input = |n: &str| self.inputs.get(n).map(|d| d.ty);
+        for r in &self.rules {
+            r.lhs
+                .check_types(&input)
+                .and_then(|()| r.rhs.check_types(&input))
+                .and_then(|()| r.op.check(r.lhs.ty(), r.rhs.ty()))
+                .map_err(|e| IrError::Malformed(format!("rule `{}`: {e}", r.id)))?;
+        }
+        for p in &self.adaptivity.predicates {
+            p.expr
+                .check_types(&input)
+                .and_then(|()| {
+                    if p.expr.ty() == Type::BOOL {
+                        Ok(())
+                    } else {
+                        Err("is not `bool`".into())
+                    }
+                })
+                .map_err(|e| IrError::Malformed(format!("predicate `{}`: {e}", p.id)))?;
+        }
+        let computed = self.compute_hash()?;
+        if computed != self.ir_hash {
+            return Err(IrError::HashMismatch {
+                recorded: self.ir_hash.clone(),
+                computed,
+            });
+        }
+        Ok(())
+    }
+
+    /// The rule with this id.
+    #[must_use]
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+impl CanonicalError {
+    pub(crate) fn from_display(e: &impl std::fmt::Display) -> Self {
+        Self::new(e.to_string())
+    }
+}

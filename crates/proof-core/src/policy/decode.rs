@@ -1,0 +1,617 @@
+//! Step two (structure): spanned YAML tree to a policy syntax tree.
+//!
+//! Consumes a [`Node`]; produces a [`PolicyAst`] plus structural diagnostics (unknown,
+//! missing and duplicate fields, wrong shapes). Decoding goes on after a problem so one
+//! run reports as much as it can.
+
+use super::yaml::{Node, NodeKind};
+use crate::diag::{Code, Diagnostic, Span};
+use crate::ir::{LegalBasis, Severity};
+use crate::types::{Scalar, Type};
+use std::collections::BTreeMap;
+
+/// A string from the source with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Text {
+    /// The string.
+    pub value: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Expression text and how to map offsets in it back to the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExprSrc {
+    /// The expression text.
+    pub text: String,
+    /// The YAML scalar's span.
+    pub span: Span,
+    /// Byte offset of `text` in the source when it appears there verbatim.
+    pub body: Option<usize>,
+}
+
+/// A declared input.
+#[derive(Clone, Debug)]
+pub struct InputAst {
+    /// Its name.
+    pub name: Text,
+    /// Its type, if it decoded.
+    pub ty: Option<Type>,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+/// A rule.
+#[derive(Clone, Debug)]
+pub struct RuleAst {
+    /// Its id.
+    pub id: Text,
+    /// Its op name.
+    pub op: Option<Text>,
+    /// Left operand.
+    pub lhs: Option<ExprSrc>,
+    /// Right operand.
+    pub rhs: Option<ExprSrc>,
+    /// Severity (default `fail`).
+    pub severity: Severity,
+    /// Free text.
+    pub description: Option<String>,
+}
+
+/// A predicate.
+#[derive(Clone, Debug)]
+pub struct PredicateAst {
+    /// Its id.
+    pub id: Text,
+    /// Its condition.
+    pub expr: Option<ExprSrc>,
+}
+
+/// An activation.
+#[derive(Clone, Debug)]
+pub struct ActivationAst {
+    /// Predicate ids.
+    pub when: Vec<Text>,
+    /// Rule ids.
+    pub rules: Vec<Text>,
+}
+
+/// A decoded policy document.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyAst {
+    /// `id`.
+    pub id: Option<Text>,
+    /// `version`.
+    pub version: Option<Text>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `legal_basis` entries.
+    pub legal_basis: Vec<LegalBasis>,
+    /// Declared inputs in source order.
+    pub inputs: Vec<InputAst>,
+    /// Rules in source order.
+    pub rules: Vec<RuleAst>,
+    /// Predicates in source order.
+    pub predicates: Vec<PredicateAst>,
+    /// Activations in source order.
+    pub activations: Vec<ActivationAst>,
+    /// Span of the whole document.
+    pub span: Option<Span>,
+}
+
+/// Collects diagnostics while decoding.
+pub struct Decoder<'s> {
+    /// The policy source.
+    pub src: &'s str,
+    /// Relaxed lint mode.
+    pub relaxed: bool,
+    /// Findings so far.
+    pub diags: Vec<Diagnostic>,
+}
+
+type Fields<'n> = BTreeMap<&'n str, &'n Node>;
+
+impl<'s> Decoder<'s> {
+    /// A decoder over `src`.
+    #[must_use]
+    pub const fn new(src: &'s str, relaxed: bool) -> Self {
+        Self {
+            src,
+            relaxed,
+            diags: Vec::new(),
+        }
+    }
+
+    /// Records a diagnostic.
+    pub fn report(&mut self, code: Code, message: impl Into<String>, span: Option<Span>) {
+        self.diags
+            .push(Diagnostic::new(code, self.relaxed, message, span));
+    }
+
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+        required: &[&str],
+    ) -> Option<Fields<'n>> {
+        let NodeKind::Map(pairs) = &node.kind else {
+            self.report(
+                Code::WrongShape,
+                format!("{what} must be a mapping, found {}", node.kind.describe()),
+                Some(node.span),
+            );
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in pairs {
+            if out.contains_key(k.name.as_str()) {
+                self.report(
+                    Code::DuplicateKey,
+                    format!("key `{}` appears twice in {what}", k.name),
+                    Some(k.span),
+                );
+                continue;
+            }
+            if !allowed.contains(&k.name.as_str()) {
+                let hint = suggest(&k.name, allowed.iter().copied())
+                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                self.report(
+                    Code::UnknownField,
+                    format!("unknown field `{}` in {what}{hint}", k.name),
+                    Some(k.span),
+                );
+                continue;
+            }
+            out.insert(k.name.as_str(), v);
+        }
+        for r in required {
+            if !out.contains_key(r) {
+                self.report(
+                    Code::MissingField,
+                    format!("{what} has no `{r}`"),
+                    Some(node.span),
+                );
+            }
+        }
+        Some(out)
+    }
+
+    fn text(&mut self, node: &Node, what: &str) -> Option<Text> {
+        match &node.kind {
+            NodeKind::Str(s) => Some(Text {
+                value: s.clone(),
+                span: node.span,
+            }),
+            NodeKind::Int(_) | NodeKind::Float(_) => {
+                let shown = self
+                    .src
+                    .get(node.span.offset..node.span.offset + node.span.len)
+                    .unwrap_or("")
+                    .trim();
+                self.report(
+                    Code::WrongShape,
+                    format!("{what} must be a string; quote it: `\"{shown}\"`"),
+                    Some(node.span),
+                );
+                None
+            }
+            other => {
+                self.report(
+                    Code::WrongShape,
+                    format!("{what} must be a string, found {}", other.describe()),
+                    Some(node.span),
+                );
+                None
+            }
+        }
+    }
+
+    fn seq<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
+        match &node.kind {
+            NodeKind::Seq(items) => Some(items),
+            other => {
+                self.report(
+                    Code::WrongShape,
+                    format!("{what} must be a list, found {}", other.describe()),
+                    Some(node.span),
+                );
+                None
+            }
+        }
+    }
+
+    /// One id, or a list of ids (for `when` and `rules` in activations).
+    fn ids(&mut self, node: &Node, what: &str) -> Vec<Text> {
+        match &node.kind {
+            NodeKind::Seq(items) => items.iter().filter_map(|n| self.text(n, what)).collect(),
+            _ => self.text(node, what).into_iter().collect(),
+        }
+    }
+
+    fn expr_src(&mut self, node: &Node, what: &str) -> Option<ExprSrc> {
+        let text = match &node.kind {
+            NodeKind::Str(s) => s.clone(),
+            NodeKind::Int(i) => i.to_string(),
+            NodeKind::Float(f) => serde_json::Value::from(*f).to_string(),
+            NodeKind::Bool(b) => b.to_string(),
+            other => {
+                self.report(
+                    Code::WrongShape,
+                    format!("{what} must be an expression, found {}", other.describe()),
+                    Some(node.span),
+                );
+                return None;
+            }
+        };
+        let start = node.span.offset;
+        let body = [start, start + 1]
+            .into_iter()
+            .find(|&b| self.src.get(b..b + text.len()) == Some(text.as_str()));
+        Some(ExprSrc {
+            text,
+            span: node.span,
+            body,
+        })
+    }
+
+    /// Decodes the document.
+    pub fn policy(&mut self, doc: &Node) -> PolicyAst {
+        const TOP: [&str; 7] = [
+            "id",
+            "version",
+            "description",
+            "legal_basis",
+            "inputs",
+            "rules",
+            "adaptivity",
+        ];
+        let mut p = PolicyAst {
+            span: Some(doc.span),
+            ..PolicyAst::default()
+        };
+        let Some(f) = self.fields(
+            doc,
+            "the policy",
+            &TOP,
+            &["id", "version", "inputs", "rules"],
+        ) else {
+            return p;
+        };
+        p.id = f.get("id").and_then(|n| self.text(n, "`id`"));
+        if let Some(id) = p.id.as_ref().filter(|id| !valid_policy_id(&id.value)) {
+            self.report(
+                Code::InvalidIdentifier,
+                format!("policy id `{}` must start with a letter or digit and use only letters, digits, `.`, `_` and `-`", id.value),
+                Some(id.span),
+            );
+        }
+        p.version = f.get("version").and_then(|n| self.text(n, "`version`"));
+        if p.version
+            .as_ref()
+            .is_some_and(|v| v.value.trim().is_empty())
+        {
+            self.report(
+                Code::WrongShape,
+                "`version` is empty",
+                p.version.as_ref().map(|v| v.span),
+            );
+        }
+        p.description = f
+            .get("description")
+            .and_then(|n| self.text(n, "`description`"))
+            .map(|t| t.value);
+        match f.get("legal_basis") {
+            None => self.report(
+                Code::EmptyLegalBasis,
+                "the policy has no `legal_basis`; name the provisions it implements",
+                Some(doc.span),
+            ),
+            Some(n) => self.legal_basis(n, &mut p),
+        }
+        if let Some(n) = f.get("inputs") {
+            self.inputs(n, &mut p);
+        }
+        if let Some(items) = f.get("rules").and_then(|n| self.seq(n, "`rules`")) {
+            p.rules = items.iter().filter_map(|r| self.rule(r)).collect();
+        }
+        if let Some(n) = f.get("adaptivity") {
+            self.adaptivity(n, &mut p);
+        }
+        p
+    }
+
+    fn legal_basis(&mut self, node: &Node, p: &mut PolicyAst) {
+        let Some(items) = self.seq(node, "`legal_basis`") else {
+            return;
+        };
+        if items.is_empty() {
+            self.report(
+                Code::EmptyLegalBasis,
+                "`legal_basis` is empty; name the provisions the policy implements",
+                Some(node.span),
+            );
+        }
+        for item in items {
+            let Some(f) = self.fields(
+                item,
+                "a `legal_basis` entry",
+                &["directive", "article"],
+                &["directive", "article"],
+            ) else {
+                continue;
+            };
+            let d = f.get("directive").and_then(|n| self.text(n, "`directive`"));
+            let a = f.get("article").and_then(|n| self.text(n, "`article`"));
+            if let (Some(d), Some(a)) = (d, a) {
+                if d.value.trim().is_empty() || a.value.trim().is_empty() {
+                    self.report(
+                        Code::EmptyLegalBasis,
+                        "a `legal_basis` entry has an empty `directive` or `article`",
+                        Some(item.span),
+                    );
+                }
+                p.legal_basis.push(LegalBasis {
+                    directive: d.value,
+                    article: a.value,
+                });
+            }
+        }
+    }
+
+    fn inputs(&mut self, node: &Node, p: &mut PolicyAst) {
+        let NodeKind::Map(pairs) = &node.kind else {
+            self.report(
+                Code::WrongShape,
+                format!(
+                    "`inputs` must be a mapping of name to type, found {}",
+                    node.kind.describe()
+                ),
+                Some(node.span),
+            );
+            return;
+        };
+        let mut seen = BTreeMap::new();
+        for (k, v) in pairs {
+            if seen.insert(k.name.clone(), ()).is_some() {
+                self.report(
+                    Code::DuplicateKey,
+                    format!("input `{}` is declared twice", k.name),
+                    Some(k.span),
+                );
+                continue;
+            }
+            if let Err(m) = check_ident(&k.name, "input") {
+                self.report(Code::InvalidIdentifier, m, Some(k.span));
+            } else if k.name == "as_of" {
+                self.report(
+                    Code::InvalidIdentifier,
+                    "`as_of` is reserved for the evaluation time; name the input differently",
+                    Some(k.span),
+                );
+            }
+            let what = format!("input `{}`", k.name);
+            let Some(f) = self.fields(v, &what, &["type", "items", "description"], &["type"])
+            else {
+                continue;
+            };
+            let ty = self.input_type(&f, &what);
+            let description = f
+                .get("description")
+                .and_then(|n| self.text(n, "`description`"))
+                .map(|t| t.value);
+            p.inputs.push(InputAst {
+                name: Text {
+                    value: k.name.clone(),
+                    span: k.span,
+                },
+                ty,
+                description,
+            });
+        }
+    }
+
+    fn input_type(&mut self, f: &Fields<'_>, what: &str) -> Option<Type> {
+        let ty = f.get("type").and_then(|n| self.text(n, "`type`"))?;
+        let items = f.get("items").and_then(|n| self.text(n, "`items`"));
+        let scalar = |d: &mut Self, t: &Text| {
+            let s = Scalar::from_name(&t.value);
+            if s.is_none() {
+                let names = ["number", "string", "bool", "hex", "date", "duration"];
+                let hint = suggest(&t.value, names.into_iter())
+                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                d.report(
+                    Code::UnknownType,
+                    format!("unknown type `{}` for {what}{hint}", t.value),
+                    Some(t.span),
+                );
+            }
+            s
+        };
+        match (ty.value.as_str(), items) {
+            ("array", Some(items)) => scalar(self, &items).map(Type::Array),
+            ("array", None) => {
+                self.report(
+                    Code::MissingField,
+                    format!("{what} is an array but has no `items` type"),
+                    Some(ty.span),
+                );
+                None
+            }
+            (_, Some(items)) => {
+                self.report(
+                    Code::WrongShape,
+                    format!(
+                        "`items` only applies to arrays; {what} has type `{}`",
+                        ty.value
+                    ),
+                    Some(items.span),
+                );
+                None
+            }
+            (_, None) => match ty.value.parse::<Type>() {
+                Ok(t @ Type::Array(_)) => Some(t),
+                _ => scalar(self, &ty).map(Type::Scalar),
+            },
+        }
+    }
+
+    fn rule(&mut self, node: &Node) -> Option<RuleAst> {
+        const RULE: [&str; 6] = ["id", "op", "lhs", "rhs", "severity", "description"];
+        let f = self.fields(node, "a rule", &RULE, &["id", "op", "lhs", "rhs"])?;
+        let id = f.get("id").and_then(|n| self.text(n, "rule `id`"))?;
+        if let Err(m) = check_ident(&id.value, "rule id") {
+            self.report(Code::InvalidIdentifier, m, Some(id.span));
+        }
+        let op = f.get("op").and_then(|n| self.text(n, "`op`"));
+        let lhs = f.get("lhs").and_then(|n| self.expr_src(n, "`lhs`"));
+        let rhs = f.get("rhs").and_then(|n| self.expr_src(n, "`rhs`"));
+        let severity = match f.get("severity").and_then(|n| self.text(n, "`severity`")) {
+            None => Severity::Fail,
+            Some(t) => match t.value.as_str() {
+                "fail" => Severity::Fail,
+                "warn" => Severity::Warn,
+                other => {
+                    self.report(
+                        Code::WrongShape,
+                        format!("severity `{other}` is neither `fail` nor `warn`"),
+                        Some(t.span),
+                    );
+                    Severity::Fail
+                }
+            },
+        };
+        let description = f
+            .get("description")
+            .and_then(|n| self.text(n, "`description`"))
+            .map(|t| t.value);
+        Some(RuleAst {
+            id,
+            op,
+            lhs,
+            rhs,
+            severity,
+            description,
+        })
+    }
+
+    fn adaptivity(&mut self, node: &Node, p: &mut PolicyAst) {
+        let Some(f) = self.fields(node, "`adaptivity`", &["predicates", "activations"], &[]) else {
+            return;
+        };
+        if let Some(items) = f
+            .get("predicates")
+            .and_then(|n| self.seq(n, "`predicates`"))
+        {
+            for item in items {
+                let Some(pf) = self.fields(
+                    item,
+                    "a predicate",
+                    &["id", "expr", "description"],
+                    &["id", "expr"],
+                ) else {
+                    continue;
+                };
+                let Some(id) = pf.get("id").and_then(|n| self.text(n, "predicate `id`")) else {
+                    continue;
+                };
+                if let Err(m) = check_ident(&id.value, "predicate id") {
+                    self.report(Code::InvalidIdentifier, m, Some(id.span));
+                }
+                let expr = pf.get("expr").and_then(|n| self.expr_src(n, "`expr`"));
+                p.predicates.push(PredicateAst { id, expr });
+            }
+        }
+        if let Some(items) = f
+            .get("activations")
+            .and_then(|n| self.seq(n, "`activations`"))
+        {
+            for item in items {
+                let Some(af) = self.fields(
+                    item,
+                    "an activation",
+                    &["when", "rules"],
+                    &["when", "rules"],
+                ) else {
+                    continue;
+                };
+                let when = af
+                    .get("when")
+                    .map(|n| self.ids(n, "`when`"))
+                    .unwrap_or_default();
+                let rules = af
+                    .get("rules")
+                    .map(|n| self.ids(n, "`rules`"))
+                    .unwrap_or_default();
+                for (list, key) in [(&when, "when"), (&rules, "rules")] {
+                    if list.is_empty() && af.contains_key(key) {
+                        self.report(
+                            Code::WrongShape,
+                            format!("an activation's `{key}` names nothing"),
+                            Some(item.span),
+                        );
+                    }
+                }
+                p.activations.push(ActivationAst { when, rules });
+            }
+        }
+    }
+}
+
+const RESERVED: [&str; 5] = ["and", "or", "not", "true", "false"];
+
+fn check_ident(s: &str, what: &str) -> Result<(), String> {
+    let mut chars = s.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        return Err(format!(
+            "{what} `{s}` must start with a letter or `_` and use only ASCII letters, digits and `_`"
+        ));
+    }
+    if RESERVED.contains(&s) {
+        return Err(format!(
+            "{what} `{s}` is a keyword of the expression language"
+        ));
+    }
+    if s.strip_prefix('P')
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == 'T'))
+    {
+        return Err(format!("{what} `{s}` reads as a duration literal"));
+    }
+    Ok(())
+}
+
+fn valid_policy_id(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The closest candidate within edit distance 2, for "did you mean" hints.
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
