@@ -21,6 +21,8 @@ struct Checker<'d, 's> {
     /// Declared names, including those whose type did not decode (already reported).
     declared: BTreeSet<String>,
     used: BTreeSet<String>,
+    /// An expression did not parse, so which inputs it uses is unknown.
+    unparsed: bool,
 }
 
 /// Checks `ast` and lowers it; `None` when any error was reported.
@@ -36,6 +38,7 @@ pub fn check(d: &mut Decoder<'_>, ast: &PolicyAst, doc: &Node) -> Option<Ir> {
         inputs,
         declared,
         used: BTreeSet::new(),
+        unparsed: false,
     };
     let rules = c.rules(ast);
     let predicates = c.predicates(ast);
@@ -170,6 +173,9 @@ impl Checker<'_, '_> {
     }
 
     fn unused_inputs(&mut self, ast: &PolicyAst) {
+        if self.unparsed {
+            return;
+        }
         for i in &ast.inputs {
             if i.ty.is_some() && !self.used.contains(&i.name.value) {
                 self.d.report(
@@ -220,6 +226,7 @@ impl Checker<'_, '_> {
         match expr::parse(&src.text) {
             Ok(ast) => self.type_of(&ast, src),
             Err(e) => {
+                self.unparsed = true;
                 let code = if e.literal {
                     Code::InvalidLiteral
                 } else {
