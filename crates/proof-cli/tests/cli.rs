@@ -1,0 +1,350 @@
+//! The `proof` binary as a user runs it: the README's commands, golden files, exit codes
+//! and the errors bad input gets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: failures should abort loudly"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn proof(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn tmp(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("proof-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+#[test]
+fn verify_examples_exit_with_their_verdicts_and_match_the_golden_reports() {
+    for (ctx, code, verdict) in [("ok", 0, "OK"), ("warn", 2, "WARN"), ("fail", 3, "FAIL")] {
+        let out = proof(&[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            &format!("examples/context_{ctx}.json"),
+        ]);
+        assert_eq!(out.status.code(), Some(code), "{ctx}: {}", stderr(&out));
+        let report = stdout(&out);
+        assert!(
+            report.contains(&format!("\"verdict\": \"{verdict}\"")),
+            "{report}"
+        );
+        let golden =
+            std::fs::read_to_string(root().join(format!("examples/report_{ctx}.json"))).unwrap();
+        assert_eq!(report, golden, "examples/report_{ctx}.json is out of date");
+    }
+}
+
+#[test]
+fn the_fail_example_fails_on_no_sanctions_only() {
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        "examples/context_fail.json",
+    ]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&str> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == "fail")
+        .map(|x| x["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["no_sanctions"]);
+}
+
+#[test]
+fn compiling_twice_gives_the_golden_bytes() {
+    let a = proof(&["policy", "compile", "policies/lksg.v1.yml"]);
+    let b = proof(&["policy", "compile", "policies/lksg.v1.yml"]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+    let golden = std::fs::read(root().join("examples/lksg.v1.ir.json")).unwrap();
+    assert_eq!(a.stdout, golden, "examples/lksg.v1.ir.json is out of date");
+}
+
+#[test]
+fn verify_accepts_the_compiled_ir_and_gives_the_same_report() {
+    let from_yaml = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        "examples/context_warn.json",
+    ]);
+    let from_ir = proof(&[
+        "verify",
+        "--policy",
+        "examples/lksg.v1.ir.json",
+        "--context",
+        "examples/context_warn.json",
+    ]);
+    assert_eq!(from_ir.status.code(), Some(2), "{}", stderr(&from_ir));
+    assert_eq!(from_yaml.stdout, from_ir.stdout);
+}
+
+#[test]
+fn tampered_ir_is_refused_with_the_hash_mismatch() {
+    let ir = std::fs::read_to_string(root().join("examples/lksg.v1.ir.json")).unwrap();
+    let tampered = tmp("tampered.ir.json", &ir.replace("\"P365D\"", "\"P999D\""));
+    let out = proof(&[
+        "verify",
+        "--policy",
+        tampered.to_str().unwrap(),
+        "--context",
+        "examples/context_warn.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("ir_hash mismatch"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn list_roots_printed_by_the_cli_are_the_ones_the_examples_name() {
+    let ctx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/context_ok.json")).unwrap(),
+    )
+    .unwrap();
+    let out = proof(&["lists", "root", "lists/sanctions-demo.csv"]);
+    assert_eq!(stdout(&out).trim(), ctx["sanctions_root"]);
+    let out = proof(&["lists", "root", "lists/high-risk-regions.csv", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["root"], ctx["high_risk_root"]);
+    assert_eq!(doc["kind"], "region");
+    assert!(doc["meta"]["source"].as_str().unwrap().contains("CAHRA"));
+    let demo = proof(&["lists", "root", "lists/sanctions-demo.csv", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&demo.stdout).unwrap();
+    assert!(doc["distinct"].as_u64().unwrap() >= 1000);
+    assert_eq!(doc["meta"]["synthetic"], "true");
+}
+
+#[test]
+fn commit_prints_one_hash_per_line_or_json() {
+    let input = tmp("ids.txt", "# suppliers\nACME GmbH\n\n acme   gmbh \n");
+    let text = proof(&["commit", "--kind", "entity", input.to_str().unwrap()]);
+    let lines: Vec<&str> = std::str::from_utf8(&text.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0], lines[1],
+        "normalisation makes both spellings one entity"
+    );
+    let json = proof(&[
+        "commit",
+        "--kind",
+        "entity",
+        input.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let arr: Vec<String> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(arr, lines);
+}
+
+#[test]
+fn bad_input_is_named_with_file_and_location_and_exits_1() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "verify".into(),
+                "--policy".into(),
+                "nope.v9".into(),
+                "--context".into(),
+                "examples/context_ok.json".into(),
+            ],
+            "no policy `nope.v9`",
+        ),
+        (
+            vec![
+                "verify".into(),
+                "--policy".into(),
+                "lksg.v1".into(),
+                "--context".into(),
+                "missing.json".into(),
+            ],
+            "cannot read `missing.json`",
+        ),
+        (
+            vec![
+                "verify".into(),
+                "--policy".into(),
+                "lksg.v1".into(),
+                "--context".into(),
+                "examples/context_ok.json".into(),
+                "--as-of".into(),
+                "soon".into(),
+            ],
+            "--as-of: `soon` is not an RFC 3339 timestamp",
+        ),
+        (
+            vec![
+                "verify".into(),
+                "--policy".into(),
+                "lksg.v1".into(),
+                "--context".into(),
+                "examples/context_ok.json".into(),
+                "--lists-dir".into(),
+                "no-such-dir".into(),
+            ],
+            "lists directory `no-such-dir` does not exist",
+        ),
+        (
+            vec![
+                "lists".into(),
+                "root".into(),
+                tmp("bad.csv", "region\nDE\nZZ\n").to_str().unwrap().into(),
+            ],
+            "line 3: `ZZ` is not an assigned ISO 3166-1 alpha-2 code",
+        ),
+        (
+            vec![
+                "commit".into(),
+                "--kind".into(),
+                "region".into(),
+                tmp("regions.txt", "DE\nGermany\n").to_str().unwrap().into(),
+            ],
+            "regions.txt:2: `Germany` is not an assigned",
+        ),
+        (
+            vec!["policy".into(), "lint".into(), "no-such-policy.yml".into()],
+            "cannot read `no-such-policy.yml`",
+        ),
+        (
+            vec!["verify".into(), "--policy".into(), "lksg.v1".into()],
+            "--context",
+        ),
+        (vec!["frobnicate".into()], "unrecognized subcommand"),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = proof(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(want),
+            "{args:?}: stderr {:?} lacks {want:?}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn malformed_context_json_names_the_file_line_and_column() {
+    let ctx = tmp(
+        "broken.json",
+        "{\n  \"supplier_hashes\": [\n    \"abc\",\n  ]\n}\n",
+    );
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        ctx.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("broken.json` is not valid JSON") && err.contains("line 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_policy_with_errors_is_not_compiled_and_nothing_is_written() {
+    let src = tmp(
+        "broken.yml",
+        "id: x\nversion: \"1\"\nlegal_basis: [{directive: LkSG, article: \"5\"}]\ninputs: {a: {type: number}}\nrules:\n  - {id: r, op: range_max, lhs: b, rhs: 1}\n",
+    );
+    let out_file = src.with_extension("ir.json");
+    let out = proof(&[
+        "policy",
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!out_file.exists());
+    let err = stderr(&out);
+    assert!(err.contains("broken.yml:6:33: error[P103 unknown-input]: `b` is not a declared input; did you mean `a`?"), "{err}");
+    assert!(
+        err.contains("^"),
+        "the text format points at the span: {err}"
+    );
+    let verify = proof(&[
+        "verify",
+        "--policy",
+        src.to_str().unwrap(),
+        "--context",
+        "examples/context_ok.json",
+    ]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(
+        stderr(&verify).contains("does not compile"),
+        "{}",
+        stderr(&verify)
+    );
+}
+
+#[test]
+fn a_policy_id_that_disagrees_with_its_file_name_is_refused() {
+    let dir = tmp("policies/other.v1.yml", "")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let src = std::fs::read_to_string(root().join("policies/lksg.v1.yml")).unwrap();
+    std::fs::write(dir.join("other.v1.yml"), src).unwrap();
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "other.v1",
+        "--policy-dir",
+        dir.to_str().unwrap(),
+        "--context",
+        "examples/context_ok.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("declares id `lksg.v1`, not `other.v1`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_lists_every_subcommand_and_the_exit_codes() {
+    let out = proof(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for word in ["policy", "lists", "commit", "verify", "Exit codes"] {
+        assert!(help.contains(word), "--help lacks {word}: {help}");
+    }
+}

@@ -1,0 +1,160 @@
+//! Property tests for the invariants the project promises: canonical bytes do not depend
+//! on key order or whitespace, compilation is deterministic, a verdict does not depend on
+//! the order of hashes in a context, Merkle roots do not depend on leaf order, and no
+//! input makes the compiler or the evaluator panic.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
+
+use proof_core::eval;
+use proof_core::hash::canonical_bytes;
+use proof_core::lists::{Kind, LeafKind, RefList, Registry, commit, merkle};
+use proof_core::policy::{self, LintMode};
+use proof_core::temporal::parse_timestamp;
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-1e12f64..1e12).prop_map(Value::from),
+        "[a-zA-Z0-9 é\u{1F600}_-]{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Zé_]{1,8}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// Writes `v` as JSON text with object keys in reverse order and `ws` between tokens.
+fn write_shuffled(v: &Value, ws: &str, out: &mut String) {
+    match v {
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                    out.push_str(ws);
+                }
+                write_shuffled(x, ws, out);
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            out.push_str(ws);
+            for (i, (k, x)) in o.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push_str(ws);
+                out.push(':');
+                out.push_str(ws);
+                write_shuffled(x, ws, out);
+            }
+            out.push_str(ws);
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+proptest! {
+    #[test]
+    fn canonical_json_ignores_key_order_and_whitespace(v in json_value(), ws in "[ \t\n]{0,3}") {
+        let mut text = String::new();
+        write_shuffled(&v, &ws, &mut text);
+        let reparsed: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(canonical_bytes(&v).unwrap(), canonical_bytes(&reparsed).unwrap());
+    }
+
+    #[test]
+    fn compiling_is_deterministic_and_ignores_yaml_key_order(
+        threshold in 1u32..10_000,
+        days in 1u32..2_000,
+        warn in any::<bool>(),
+        flow in any::<bool>(),
+    ) {
+        let sev = if warn { "warn" } else { "fail" };
+        let rule = format!("{{id: audit_fresh, op: range_max, lhs: \"now() - max(audit_dates)\", rhs: P{days}D, severity: {sev}}}");
+        let rule_reordered = format!("{{severity: {sev}, rhs: P{days}D, lhs: \"now() - max(audit_dates)\", op: range_max, id: audit_fresh}}");
+        let a = format!("id: prop.v1\nversion: \"1\"\nlegal_basis: [{{directive: LkSG, article: \"§ 5\"}}]\ninputs:\n  audit_dates: {{type: array, items: date}}\n  n: {{type: number}}\nrules:\n  - {rule}\n  - {{id: n_small, op: range_max, lhs: n, rhs: {threshold}}}\n");
+        let b = if flow {
+            format!("rules: [{rule_reordered}, {{rhs: {threshold}, lhs: n, op: range_max, id: n_small}}]\ninputs: {{n: {{type: number}}, audit_dates: {{items: date, type: array}}}}\nlegal_basis:\n  - article: \"§ 5\"\n    directive: LkSG\nversion: '1'\nid: prop.v1\n")
+        } else {
+            format!("# comment\nversion: \"1\"\nid: prop.v1\ninputs:\n    n: {{type: number}}\n    audit_dates: {{items: date, type: array}}\nlegal_basis: [{{article: \"§ 5\", directive: LkSG}}]\nrules:\n  - {rule_reordered}\n  - {{rhs: {threshold}, id: n_small, lhs: n, op: range_max}}\n")
+        };
+        let ca = policy::compile(&a, LintMode::Strict).unwrap().ir;
+        let ca2 = policy::compile(&a, LintMode::Strict).unwrap().ir;
+        let cb = policy::compile(&b, LintMode::Strict).unwrap().ir;
+        prop_assert_eq!(ca.canonical_bytes().unwrap(), ca2.canonical_bytes().unwrap());
+        prop_assert_eq!(&ca.policy_hash, &cb.policy_hash);
+        prop_assert_eq!(ca.to_pretty_json().unwrap(), cb.to_pretty_json().unwrap());
+    }
+
+    #[test]
+    fn verdict_does_not_depend_on_hash_order(
+        picks in prop::collection::vec((0usize..40, any::<bool>()), 0..30),
+        seed in any::<u64>(),
+    ) {
+        let sanctioned: Vec<String> = (0..20).map(|i| format!("BAD-{i}")).collect();
+        let list = RefList::from_leaves("s", LeafKind::Entity, sanctioned.iter().map(|s| commit(Kind::Entity, s).unwrap()).collect());
+        let root = list.root_hex();
+        let mut reg = Registry::default();
+        reg.insert(list).unwrap();
+        let ids: Vec<String> = picks.iter().map(|(i, bad)| if *bad { format!("BAD-{}", i % 20) } else { format!("OK-{i}") }).collect();
+        let mut hashes: Vec<String> = ids.iter().map(|s| hex::encode(commit(Kind::Entity, s).unwrap())).collect();
+        let src = "id: p\nversion: \"1\"\nlegal_basis: [{directive: LkSG, article: \"5\"}]\ninputs: {h: {type: array, items: hex}, r: {type: hex}}\nrules: [{id: no_sanctions, op: non_membership, lhs: h, rhs: r}]\n";
+        let ir = policy::compile(src, LintMode::Strict).unwrap().ir;
+        let at = Some(parse_timestamp("2025-01-01T00:00:00Z").unwrap());
+        let first = eval::verify(&ir, &json!({"h": hashes, "r": root}), at, &reg).unwrap();
+        // a deterministic shuffle driven by `seed`
+        let mut s = seed | 1;
+        for i in (1..hashes.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            hashes.swap(i, usize::try_from(s % (i as u64 + 1)).unwrap());
+        }
+        let second = eval::verify(&ir, &json!({"h": hashes, "r": root}), at, &reg).unwrap();
+        prop_assert_eq!(first.verdict, second.verdict);
+        prop_assert_eq!(first.results, second.results);
+    }
+
+    #[test]
+    fn merkle_root_ignores_leaf_order_and_duplicates(mut leaves in prop::collection::vec(any::<[u8; 32]>(), 0..64)) {
+        let a = RefList::from_leaves("a", LeafKind::Hash, leaves.clone()).root();
+        leaves.reverse();
+        if let Some(first) = leaves.first().copied() {
+            leaves.push(first);
+        }
+        let b = RefList::from_leaves("b", LeafKind::Hash, leaves.clone()).root();
+        prop_assert_eq!(a, b);
+        leaves.sort_unstable();
+        leaves.dedup();
+        prop_assert_eq!(a, merkle::root(&leaves));
+    }
+
+    #[test]
+    fn the_compiler_never_panics_on_arbitrary_text(src in "(?s).{0,400}") {
+        let _ = policy::lint(&src, LintMode::Strict);
+    }
+
+    #[test]
+    fn the_compiler_never_panics_on_yaml_shaped_noise(
+        key in prop::sample::select(vec!["id", "version", "inputs", "rules", "adaptivity", "legal_basis", "lhs", "op", "when"]),
+        val in prop::sample::select(vec!["[]", "{}", "~", "1.5", "\"x\"", "[{id: r}]", "{a: {type: array}}", "\"max(\"", "P1D", "&a [*a]"]),
+    ) {
+        let src = format!("id: p\nversion: \"1\"\n{key}: {val}\ninputs: {{a: {{type: number}}}}\nrules: [{{id: r, op: eq, lhs: a, rhs: 1}}]\n");
+        let _ = policy::lint(&src, LintMode::Relaxed);
+    }
+
+    #[test]
+    fn the_evaluator_never_panics_on_arbitrary_contexts(v in json_value()) {
+        let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/lksg.v1.yml")).unwrap();
+        let ir = policy::compile(&src, LintMode::Strict).unwrap().ir;
+        let _ = eval::verify(&ir, &v, None, &Registry::default());
+    }
+}
