@@ -41,8 +41,8 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let lists = registry(a.lists_dir.as_deref())?;
     let file = a.context.display().to_string();
     let text = read_text(&a.context)?;
-    let ctx: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("`{file}` is not valid JSON"))?;
+    let ctx = proof_core::json::from_str_strict(&text)
+        .with_context(|| format!("`{file}` is not valid JSON"))?;
     let report = eval::verify(&ir, &ctx, as_of, &lists).with_context(|| format!("`{file}`"))?;
     write_out(a.output.as_deref(), &report.to_pretty_json()?)?;
     Ok(match report.verdict {

@@ -278,6 +278,44 @@ fn malformed_context_json_names_the_file_line_and_column() {
 }
 
 #[test]
+fn duplicate_context_keys_and_deep_nesting_are_refused() {
+    let dup = tmp(
+        "dup.json",
+        "{\"supplier_hashes\": [],\n \"supplier_hashes\": []}",
+    );
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        dup.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("duplicate key `supplier_hashes` at line 2"),
+        "{}",
+        stderr(&out)
+    );
+    let deep = tmp(
+        "deep.json",
+        &format!("{{\"a\": {}{}}}", "[".repeat(1000), "]".repeat(1000)),
+    );
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        deep.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("recursion limit exceeded"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_policy_with_errors_is_not_compiled_and_nothing_is_written() {
     let src = tmp(
         "broken.yml",

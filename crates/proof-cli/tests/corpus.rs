@@ -175,7 +175,7 @@ fn library(case: &Case, lists: &Registry) -> Outcome {
             };
         }
     };
-    let ctx: Value = match serde_json::from_str(ctx_text) {
+    let ctx: Value = match proof_core::json::from_str_strict(ctx_text) {
         Ok(v) => v,
         Err(e) => {
             return Outcome::Error {

@@ -185,22 +185,11 @@ pub fn verify(
     lists: &Registry,
 ) -> Result<Report, EvalError> {
     let ctx = context::decode(&ir.inputs, ctx_json)?;
-    let context_hash = hash::canonical_sha256(ctx_json)?;
+    let context_hash = hash::value_sha256(ctx_json)?;
     let as_of = as_of.or(ctx.as_of).unwrap_or_else(OffsetDateTime::now_utc);
-    let today = temporal::utc_day(as_of);
-    let env = Env { ctx: &ctx, today };
-    let active = select(ir, &ctx, today);
-    let mut results = Vec::with_capacity(ir.rules.len());
-    for (rule, reason) in ir.rules.iter().zip(active) {
-        let r = match reason {
-            Some(_) => eval_rule(rule, &env, lists)?,
-            None => skipped(rule, ir),
-        };
-        results.push(r);
-    }
-    let verdict = verdict(&results);
+    let results = evaluate(ir, &ctx, as_of, lists)?;
     Ok(Report {
-        verdict,
+        verdict: verdict(&results),
         policy_id: ir.policy_id.clone(),
         version: ir.version.clone(),
         policy_hash: ir.policy_hash.clone(),
@@ -209,6 +198,30 @@ pub fn verify(
         as_of: temporal::format_timestamp(as_of),
         results,
     })
+}
+
+/// Evaluates every rule of `ir` on an already decoded context at `as_of`: one result per
+/// rule, in policy order (inactive rules are `skipped`).
+///
+/// # Errors
+/// [`EvalError::UnknownRoot`] when a rule names a list the registry does not have.
+pub fn evaluate(
+    ir: &Ir,
+    ctx: &Context,
+    as_of: OffsetDateTime,
+    lists: &Registry,
+) -> Result<Vec<RuleResult>, EvalError> {
+    let today = temporal::utc_day(as_of);
+    let env = Env { ctx, today };
+    let active = select(ir, ctx, today);
+    ir.rules
+        .iter()
+        .zip(active)
+        .map(|(rule, reason)| match reason {
+            Some(_) => eval_rule(rule, &env, lists),
+            None => Ok(skipped(rule, ir)),
+        })
+        .collect()
 }
 
 /// FAIL if a `fail` rule failed, else WARN if a `warn` rule failed, else OK.

@@ -1,9 +1,17 @@
 //! Canonical bytes and digests: RFC 8785 (JCS) canonical JSON and `sha256:<hex>` digests.
 //! Every hash in the project (policy, IR, context) goes through here, so there is one
 //! definition of "the bytes we hash".
+//!
+//! The writer works on `serde_json::Value`: object members sorted by the UTF-16 code units
+//! of their names, no whitespace, strings with the minimal JSON escaping (`"`, `\`, and
+//! control characters; `\b \t \n \f \r` by name, others as lowercase `\u00xx`), numbers in
+//! ECMAScript `Number.prototype.toString` form. A property test checks it against an
+//! independent JCS implementation.
 
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::io::Write;
 
 /// Failure to produce canonical JSON (only possible for values JSON cannot represent).
 #[derive(Debug, thiserror::Error)]
@@ -19,9 +27,69 @@ impl CanonicalError {
 /// RFC 8785 canonical bytes of `value`.
 ///
 /// # Errors
-/// When the value cannot be represented as JSON (for example a non-finite number).
+/// When the value cannot be represented as JSON.
 pub fn canonical_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, CanonicalError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| CanonicalError::new(e.to_string()))
+    let v = serde_json::to_value(value).map_err(|e| CanonicalError::new(e.to_string()))?;
+    let mut out = Vec::with_capacity(256);
+    write_canonical(&v, &mut out)?;
+    Ok(out)
+}
+
+/// Writes the RFC 8785 canonical form of `v` to `out`.
+///
+/// # Errors
+/// When writing fails.
+pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), CanonicalError> {
+    let io = |e: std::io::Error| CanonicalError::new(e.to_string());
+    match v {
+        Value::Null => out.write_all(b"null").map_err(io),
+        Value::Bool(b) => out
+            .write_all(if *b { b"true" } else { b"false" })
+            .map_err(io),
+        Value::Number(n) => {
+            // RFC 8785 numbers are IEEE 754 doubles printed as ECMAScript does.
+            let f = n
+                .as_f64()
+                .ok_or_else(|| CanonicalError::new(format!("number {n} is not a double")))?;
+            if !f.is_finite() {
+                return Err(CanonicalError::new("non-finite number".into()));
+            }
+            out.write_all(ryu_js::Buffer::new().format_finite(f).as_bytes())
+                .map_err(io)
+        }
+        Value::String(s) => {
+            serde_json::to_writer(&mut *out, s).map_err(|e| CanonicalError::new(e.to_string()))
+        }
+        Value::Array(items) => {
+            out.write_all(b"[").map_err(io)?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",").map_err(io)?;
+                }
+                write_canonical(item, out)?;
+            }
+            out.write_all(b"]").map_err(io)
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // The map iterates in code point order, which equals UTF-16 order unless a key
+            // mixes characters at or above U+E000 with astral ones.
+            if map.keys().any(|k| k.chars().any(|c| c >= '\u{E000}')) {
+                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            }
+            out.write_all(b"{").map_err(io)?;
+            for (i, (k, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",").map_err(io)?;
+                }
+                serde_json::to_writer(&mut *out, k)
+                    .map_err(|e| CanonicalError::new(e.to_string()))?;
+                out.write_all(b":").map_err(io)?;
+                write_canonical(item, out)?;
+            }
+            out.write_all(b"}").map_err(io)
+        }
+    }
 }
 
 /// Raw SHA-256 of `bytes`.
@@ -36,26 +104,84 @@ pub fn sha256_id(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha256(bytes)))
 }
 
+/// A writer that feeds SHA-256 instead of storing the bytes.
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `sha256:<hex>` of the canonical bytes of a JSON value, streamed (no byte buffer).
+///
+/// # Errors
+/// As [`write_canonical`].
+pub fn value_sha256(v: &Value) -> Result<String, CanonicalError> {
+    let mut w = std::io::BufWriter::with_capacity(8192, HashWriter(Sha256::new()));
+    write_canonical(v, &mut w)?;
+    let inner = w
+        .into_inner()
+        .map_err(|e| CanonicalError::new(e.to_string()))?;
+    Ok(format!(
+        "sha256:{}",
+        hex::encode(<[u8; 32]>::from(inner.0.finalize()))
+    ))
+}
+
 /// `sha256:<hex>` of the canonical bytes of `value`.
 ///
 /// # Errors
 /// As [`canonical_bytes`].
 pub fn canonical_sha256<T: Serialize>(value: &T) -> Result<String, CanonicalError> {
-    Ok(sha256_id(&canonical_bytes(value)?))
+    let v = serde_json::to_value(value).map_err(|e| CanonicalError::new(e.to_string()))?;
+    value_sha256(&v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn canon(text: &str) -> String {
+        let v: Value = serde_json::from_str(text).unwrap();
+        String::from_utf8(canonical_bytes(&v).unwrap()).unwrap()
+    }
+
     #[test]
     fn canonical_json_sorts_keys_and_formats_numbers_like_ecmascript() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"b":1,"a":[1.0,2.5e-7], "é":"x", "A":null}"#).unwrap();
-        let bytes = canonical_bytes(&v).unwrap();
         assert_eq!(
-            String::from_utf8(bytes).unwrap(),
+            canon(r#"{"b":1,"a":[1.0,2.5e-7], "é":"x", "A":null}"#),
             r#"{"A":null,"a":[1,2.5e-7],"b":1,"é":"x"}"#
+        );
+        assert_eq!(
+            canon("[1e21, 1e20, -0.0, 0.000001, 1e-7, 123456789012345680000]"),
+            "[1e+21,100000000000000000000,0,0.000001,1e-7,123456789012345680000]"
+        );
+        assert_eq!(
+            canon(r#""\u0007\u001f/\u00e9\"\\""#),
+            "\"\\u0007\\u001f/é\\\"\\\\\""
+        );
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_code_units() {
+        // U+1F600 is D83D DE00 in UTF-16, which sorts before U+FB01 (FB01).
+        assert_eq!(
+            canon("{\"\u{FB01}\":1,\"\u{1F600}\":2}"),
+            "{\"\u{1F600}\":2,\"\u{FB01}\":1}"
+        );
+    }
+
+    #[test]
+    fn streamed_hash_equals_hash_of_bytes() {
+        let v: Value = serde_json::from_str(r#"{"z":[1,2,{"y":"x"}],"a":true}"#).unwrap();
+        assert_eq!(
+            value_sha256(&v).unwrap(),
+            sha256_id(&canonical_bytes(&v).unwrap())
         );
     }
 

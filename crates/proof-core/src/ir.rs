@@ -239,7 +239,7 @@ impl Ir {
         if let Some(o) = v.as_object_mut() {
             o.remove("ir_hash");
         }
-        hash::canonical_sha256(&v)
+        hash::value_sha256(&v)
     }
 
     /// RFC 8785 canonical bytes of the whole IR (including `ir_hash`).

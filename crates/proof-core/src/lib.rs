@@ -10,7 +10,7 @@
 //! - [`lists`]: reference lists as Merkle sets, identifier normalisation, the root registry
 //!
 //! Shared pieces: [`diag`] (diagnostics with spans and stable codes), [`hash`] (RFC 8785
-//! canonical JSON and `sha256:` digests), [`types`] (the value types of the language) and
+//! canonical JSON and `sha256:` digests), [`json`] (strict JSON reading), [`types`] (the value types of the language) and
 //! [`temporal`] (dates, durations and timestamps).
 //!
 //! The crate does no I/O: callers read files and pass text, and pass the evaluation time.
@@ -41,6 +41,7 @@ pub mod diag;
 pub mod eval;
 pub mod hash;
 pub mod ir;
+pub mod json;
 pub mod lists;
 pub mod policy;
 pub mod temporal;

@@ -73,6 +73,15 @@ proptest! {
     }
 
     #[test]
+    fn canonical_writer_agrees_with_an_independent_jcs_implementation(v in json_value(), f in any::<f64>()) {
+        let mut v = v;
+        if f.is_finite() {
+            v = json!([v, f]);
+        }
+        prop_assert_eq!(canonical_bytes(&v).unwrap(), serde_json_canonicalizer::to_vec(&v).unwrap());
+    }
+
+    #[test]
     fn compiling_is_deterministic_and_ignores_yaml_key_order(
         threshold in 1u32..10_000,
         days in 1u32..2_000,

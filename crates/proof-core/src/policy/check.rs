@@ -364,7 +364,7 @@ fn lower(
     predicates: Vec<Option<Predicate>>,
 ) -> Option<Ir> {
     let text = |t: &Option<Text>| t.as_ref().map(|t| t.value.clone());
-    let policy_hash = match hash::canonical_sha256(&doc.to_json()) {
+    let policy_hash = match hash::value_sha256(&doc.to_json()) {
         Ok(h) => h,
         Err(e) => {
             d.report(Code::InvalidLiteral, e.to_string(), Some(doc.span));

@@ -1,22 +1,26 @@
 //! Step one: policy text to a spanned YAML tree.
 //!
 //! Consumes UTF-8 text; produces a [`Node`] tree where every node and key carries its
-//! source [`Span`]. Parsing is bounded: input size, nesting depth, alias replay and event
-//! counts are capped, so alias bombs and deep nesting end in a diagnostic, not in memory
-//! or stack exhaustion. Duplicate keys are kept here and reported by the decoder, so all of
-//! them are found, each with its position.
+//! source [`Span`]. The tree is built directly from the YAML parser's events, which keeps
+//! spans exact and parsing fast. Parsing is bounded: source size, nesting depth, the
+//! number of nodes (including those produced by aliases) are capped, so alias bombs and
+//! deep nesting end in a diagnostic, not in memory or stack exhaustion. Duplicate keys are
+//! kept here and reported by the decoder, so all of them are found, each with its position.
+//!
+//! Plain scalars are resolved with the YAML 1.2 core schema (`null`/`~`, `true`/`false`,
+//! integers, floats); quoted and block scalars are strings. `yes`/`no` stay strings.
 
 use crate::diag::{Code, Diagnostic, Span};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use granit_parser::{Event, Parser, ScalarStyle};
 use serde_json::Value;
-use serde_saphyr::options::DuplicateKeyPolicy;
-use serde_saphyr::{Budget, Location, Options, Spanned};
-use std::fmt;
+use std::collections::HashMap;
 
 /// Largest policy source accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 /// Deepest nesting of YAML collections accepted.
 pub const MAX_DEPTH: usize = 32;
+/// Most nodes a document may expand to, aliases included.
+pub const MAX_NODES: usize = 50_000;
 
 /// A YAML value with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +45,7 @@ pub struct Key {
 pub enum NodeKind {
     /// `null` or `~` or nothing.
     Null,
-    /// `true` / `false` (only these spellings).
+    /// `true` / `false`.
     Bool(bool),
     /// An integer.
     Int(i64),
@@ -70,16 +74,41 @@ impl NodeKind {
     }
 }
 
+fn syntax(msg: impl Into<String>, span: Option<Span>) -> Diagnostic {
+    Diagnostic::new(Code::YamlSyntax, false, msg, span)
+}
+
+/// A collection being built.
+enum Open {
+    Seq(Vec<Node>),
+    /// Pairs so far and a key waiting for its value.
+    Map(Vec<(Key, Node)>, Option<Key>),
+}
+
+struct Frame {
+    open: Open,
+    span: Span,
+    anchor: usize,
+    nodes: usize,
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
 /// Parses `src` into a spanned tree.
 ///
 /// # Errors
-/// A `yaml-syntax` diagnostic for malformed YAML, a budget that was exceeded, or
-/// an oversized source.
+/// A `yaml-syntax` diagnostic for malformed YAML, more than one document, an unsupported
+/// tag or complex key, or a limit that was exceeded.
 pub fn parse(src: &str) -> Result<Node, Diagnostic> {
     if src.len() > MAX_SOURCE_BYTES {
-        return Err(Diagnostic::new(
-            Code::YamlSyntax,
-            false,
+        return Err(syntax(
             format!(
                 "policy is {} bytes; the limit is {MAX_SOURCE_BYTES}",
                 src.len()
@@ -87,166 +116,247 @@ pub fn parse(src: &str) -> Result<Node, Diagnostic> {
             None,
         ));
     }
-    let mut opts = Options::default();
-    opts.duplicate_keys = DuplicateKeyPolicy::PassThrough;
-    opts.strict_booleans = true;
-    opts.with_snippet = false;
-    let mut budget = Budget::default();
-    budget.max_depth = MAX_DEPTH;
-    budget.max_events = 200_000;
-    budget.max_aliases = 1_000;
-    opts.budget = Some(budget);
-    opts.alias_limits.max_total_replayed_events = 20_000;
-    let raw: Spanned<RawKind> = serde_saphyr::from_str_with_options(src, opts).map_err(|e| {
-        let span = e.location().map(|l| span_of(src, &l));
-        let msg = e.to_string();
-        let msg = msg
-            .lines()
-            .next()
-            .unwrap_or("malformed YAML")
-            .trim()
-            .to_owned();
-        Diagnostic::new(
-            Code::YamlSyntax,
-            false,
-            format!("malformed YAML: {msg}"),
-            span,
-        )
-    })?;
-    Ok(node(src, raw))
-}
-
-fn span_of(src: &str, l: &Location) -> Span {
-    let s = l.span();
-    match s.byte_offset() {
-        Some(off) => Span::at(
-            src,
-            usize::try_from(off).unwrap_or(0),
-            usize::try_from(s.byte_len().unwrap_or(0)).unwrap_or(0),
-        ),
-        None => Span {
-            line: u32::try_from(l.line()).unwrap_or(0),
-            column: u32::try_from(l.column()).unwrap_or(0),
-            offset: 0,
-            len: 0,
-        },
-    }
-}
-
-/// Raw tree as deserialised, before spans are resolved against the source.
-#[derive(Debug)]
-enum RawKind {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<RawKind>>),
-    Map(Vec<(Spanned<RawKind>, Spanned<RawKind>)>),
-}
-
-fn node(src: &str, raw: Spanned<RawKind>) -> Node {
-    let span = span_of(src, &raw.defined);
-    let kind = match raw.value {
-        RawKind::Null => NodeKind::Null,
-        RawKind::Bool(b) => NodeKind::Bool(b),
-        RawKind::Int(i) => NodeKind::Int(i),
-        RawKind::Float(f) => NodeKind::Float(f),
-        RawKind::Str(s) => NodeKind::Str(s),
-        RawKind::Seq(items) => NodeKind::Seq(items.into_iter().map(|n| node(src, n)).collect()),
-        RawKind::Map(pairs) => NodeKind::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| {
-                    let kspan = span_of(src, &k.defined);
-                    let name = match k.value {
-                        RawKind::Str(s) => s,
-                        RawKind::Int(i) => i.to_string(),
-                        RawKind::Float(f) => f.to_string(),
-                        RawKind::Bool(b) => b.to_string(),
-                        RawKind::Null => "null".to_owned(),
-                        RawKind::Seq(_) | RawKind::Map(_) => "<complex key>".to_owned(),
-                    };
-                    (Key { name, span: kspan }, node(src, v))
-                })
-                .collect(),
-        ),
+    let mut b = Builder {
+        src,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+        documents: 0,
     };
-    Node { kind, span }
+    for item in Parser::new_from_str(src) {
+        let (event, span) = item.map_err(|e| {
+            let m = e.marker();
+            let at = Span::at(src, m.byte_offset().unwrap_or(0), 0);
+            syntax(
+                format!(
+                    "malformed YAML: {}",
+                    e.info().lines().next().unwrap_or("syntax error")
+                ),
+                Some(at),
+            )
+        })?;
+        let at = b.span(&span);
+        b.event(event, at)?;
+    }
+    Ok(b.root.unwrap_or(Node {
+        kind: NodeKind::Null,
+        span: Span::at(src, 0, 0),
+    }))
 }
 
-impl<'de> Deserialize<'de> for RawKind {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RawVisitor)
+impl Builder<'_> {
+    /// The parser's markers carry line and column, so no rescanning of the source.
+    fn span(&self, s: &granit_parser::Span) -> Span {
+        let start = s.start.byte_offset().unwrap_or(0).min(self.src.len());
+        let end = s.end.byte_offset().unwrap_or(start);
+        Span {
+            line: u32::try_from(s.start.line()).unwrap_or(u32::MAX),
+            column: u32::try_from(s.start.col() + 1).unwrap_or(u32::MAX),
+            offset: start,
+            len: end.saturating_sub(start),
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, at: Span) -> Result<(), Diagnostic> {
+        match event {
+            Event::DocumentStart(..) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(syntax(
+                        "a policy file holds one YAML document; found a second",
+                        Some(at),
+                    ));
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if let Some(tag) = tag.as_deref().filter(|t| !t.is_yaml_core_schema_tag("str")) {
+                    return Err(syntax(
+                        format!(
+                            "YAML tag `{}{}` is not supported",
+                            tag.handle(),
+                            tag.suffix()
+                        ),
+                        Some(at),
+                    ));
+                }
+                let kind = if style == ScalarStyle::Plain && tag.is_none() {
+                    resolve(&text)
+                } else {
+                    NodeKind::Str(text.into_owned())
+                };
+                self.count(1, at)?;
+                self.push(Node { kind, span: at }, anchor, 1)?;
+            }
+            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
+                if tag.is_some() {
+                    return Err(syntax(
+                        "YAML tags on collections are not supported",
+                        Some(at),
+                    ));
+                }
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(syntax(
+                        format!("nesting is deeper than {MAX_DEPTH} levels"),
+                        Some(at),
+                    ));
+                }
+                self.count(1, at)?;
+                let open = if matches!(event, Event::SequenceStart(..)) {
+                    Open::Seq(Vec::new())
+                } else {
+                    Open::Map(Vec::new(), None)
+                };
+                self.stack.push(Frame {
+                    open,
+                    span: at,
+                    anchor,
+                    nodes: 1,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(f) = self.stack.pop() else {
+                    return Err(syntax("unbalanced collection end", Some(at)));
+                };
+                let kind = match f.open {
+                    Open::Seq(items) => NodeKind::Seq(items),
+                    Open::Map(pairs, None) => NodeKind::Map(pairs),
+                    Open::Map(_, Some(k)) => {
+                        return Err(syntax(
+                            format!("key `{}` has no value", k.name),
+                            Some(k.span),
+                        ));
+                    }
+                };
+                self.push(Node { kind, span: f.span }, f.anchor, f.nodes)?;
+            }
+            Event::Alias(id) => {
+                let (node, size) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| syntax("alias to an unknown anchor", Some(at)))?;
+                self.count(size, at)?;
+                self.push(
+                    Node {
+                        kind: node.kind,
+                        span: at,
+                    },
+                    0,
+                    size,
+                )?;
+            }
+            Event::UnresolvedAlias(name) => {
+                return Err(syntax(
+                    format!("alias `*{name}` refers to no anchor"),
+                    Some(at),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, n: usize, at: Span) -> Result<(), Diagnostic> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err(syntax(
+                format!("the document expands to more than {MAX_NODES} nodes (an alias bomb?)"),
+                Some(at),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds a finished node to its parent (or makes it the root).
+    fn push(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), Diagnostic> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        parent.nodes = parent.nodes.saturating_add(size);
+        match &mut parent.open {
+            Open::Seq(items) => items.push(node),
+            Open::Map(pairs, pending) => match pending.take() {
+                Some(key) => pairs.push((key, node)),
+                None => {
+                    let name = match node.kind {
+                        NodeKind::Str(s) => s,
+                        NodeKind::Int(i) => i.to_string(),
+                        NodeKind::Float(f) => f.to_string(),
+                        NodeKind::Bool(b) => b.to_string(),
+                        NodeKind::Null => "null".to_owned(),
+                        NodeKind::Seq(_) | NodeKind::Map(_) => {
+                            return Err(syntax(
+                                "a list or mapping as a mapping key is not supported",
+                                Some(node.span),
+                            ));
+                        }
+                    };
+                    *pending = Some(Key {
+                        name,
+                        span: node.span,
+                    });
+                }
+            },
+        }
+        Ok(())
     }
 }
 
-struct RawVisitor;
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve(s: &str) -> NodeKind {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return NodeKind::Null,
+        "true" | "True" | "TRUE" => return NodeKind::Bool(true),
+        "false" | "False" | "FALSE" => return NodeKind::Bool(false),
+        _ => {}
+    }
+    let int = |digits: &str, radix: u32| i64::from_str_radix(digits, radix).ok().map(NodeKind::Int);
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let parsed = if let Some(h) = s.strip_prefix("0x") {
+        h.bytes()
+            .all(|c| c.is_ascii_hexdigit())
+            .then(|| int(h, 16))
+            .flatten()
+    } else if let Some(o) = s.strip_prefix("0o") {
+        o.bytes()
+            .all(|c| (b'0'..=b'7').contains(&c))
+            .then(|| int(o, 8))
+            .flatten()
+    } else if !unsigned.is_empty() && unsigned.bytes().all(|c| c.is_ascii_digit()) {
+        s.parse::<i64>().ok().map(NodeKind::Int)
+    } else if is_core_float(unsigned) {
+        s.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(NodeKind::Float)
+    } else {
+        None
+    };
+    parsed.unwrap_or_else(|| NodeKind::Str(s.to_owned()))
+}
 
-impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawKind;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawKind, E> {
-        Ok(RawKind::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawKind, E> {
-        Ok(RawKind::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawKind, E> {
-        i64::try_from(v)
-            .map(RawKind::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large")))
-    }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawKind, E> {
-        i64::try_from(v)
-            .map(RawKind::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large")))
-    }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawKind, E> {
-        i64::try_from(v)
-            .map(RawKind::Int)
-            .map_err(|_| E::custom(format!("integer {v} is too large")))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawKind, E> {
-        if v.is_finite() {
-            Ok(RawKind::Float(v))
-        } else {
-            Err(E::custom("non-finite numbers are not allowed"))
-        }
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawKind, E> {
-        Ok(RawKind::Str(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<RawKind, E> {
-        Ok(RawKind::Str(v))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<RawKind, E> {
-        Ok(RawKind::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<RawKind, E> {
-        Ok(RawKind::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawKind, D::Error> {
-        RawKind::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawKind, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<RawKind>>()? {
-            items.push(item);
-        }
-        Ok(RawKind::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawKind, A::Error> {
-        let mut pairs = Vec::new();
-        while let Some(k) = map.next_key::<Spanned<RawKind>>()? {
-            let v = map.next_value::<Spanned<RawKind>>()?;
-            pairs.push((k, v));
-        }
-        Ok(RawKind::Map(pairs))
-    }
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (s.get(..i).unwrap_or(""), s.get(i + 1..)),
+        None => (s, None),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let d = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
+    });
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
+    exp_ok
+        && digits(int)
+        && digits(frac)
+        && !(int.is_empty() && frac.is_empty())
+        && (mantissa.contains('.') || exp.is_some())
 }
 
 impl Node {
@@ -319,6 +429,70 @@ mod tests {
             .map(|i| format!("{}k:\n", " ".repeat(i)))
             .collect();
         assert_eq!(parse(&deep_block).unwrap_err().code, Code::YamlSyntax);
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_core_schema() {
+        for (text, want) in [
+            ("~", NodeKind::Null),
+            ("True", NodeKind::Bool(true)),
+            ("-12", NodeKind::Int(-12)),
+            ("0x1F", NodeKind::Int(31)),
+            ("0o17", NodeKind::Int(15)),
+            ("1.0", NodeKind::Float(1.0)),
+            (".5e3", NodeKind::Float(500.0)),
+            ("1e3", NodeKind::Float(1000.0)),
+            ("P365D", NodeKind::Str("P365D".into())),
+            ("2025-12-31", NodeKind::Str("2025-12-31".into())),
+            ("1.2.3", NodeKind::Str("1.2.3".into())),
+            (".", NodeKind::Str(".".into())),
+            ("e5", NodeKind::Str("e5".into())),
+            (
+                "99999999999999999999",
+                NodeKind::Str("99999999999999999999".into()),
+            ),
+        ] {
+            assert_eq!(resolve(text), want, "{text}");
+        }
+        let n = parse("a: '1'\nb: !!str 2\n").unwrap();
+        let NodeKind::Map(pairs) = &n.kind else {
+            panic!("not a map")
+        };
+        assert_eq!(pairs[0].1.kind, NodeKind::Str("1".into()));
+        assert_eq!(pairs[1].1.kind, NodeKind::Str("2".into()));
+    }
+
+    #[test]
+    fn second_documents_tags_and_complex_keys_are_refused() {
+        assert!(
+            parse("a: 1\n---\nb: 2\n")
+                .unwrap_err()
+                .message
+                .contains("one YAML document")
+        );
+        assert!(
+            parse("a: !custom 1\n")
+                .unwrap_err()
+                .message
+                .contains("not supported")
+        );
+        assert!(
+            parse("? [a]\n: 1\n")
+                .unwrap_err()
+                .message
+                .contains("mapping key")
+        );
+        assert!(parse("a: *nope\n").is_err());
+    }
+
+    #[test]
+    fn aliases_expand_within_limits() {
+        let n = parse("base: &b {x: 1}\nuse: *b\n").unwrap();
+        let NodeKind::Map(pairs) = &n.kind else {
+            panic!("not a map")
+        };
+        assert_eq!(pairs[0].1.kind, pairs[1].1.kind);
+        assert_eq!(pairs[1].1.span.line, 2);
     }
 
     #[test]
