@@ -386,3 +386,42 @@ fn help_lists_every_subcommand_and_the_exit_codes() {
         assert!(help.contains(word), "--help lacks {word}: {help}");
     }
 }
+
+#[test]
+fn policy_and_lists_directories_come_from_the_environment() {
+    let base = tmp(
+        "envdirs/policies/lksg.v1.yml",
+        &std::fs::read_to_string(root().join("policies/lksg.v1.yml")).unwrap(),
+    );
+    let policies = base.parent().unwrap().to_path_buf();
+    let lists = policies.parent().unwrap().join("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    let ctx = root().join("examples/context_ok.json");
+    let run = |lists_dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_proof"))
+            .args([
+                "verify",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                ctx.to_str().unwrap(),
+            ])
+            .env("PROOF_POLICY_DIR", &policies)
+            .env("PROOF_LISTS_DIR", lists_dir)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap()
+    };
+    // An empty lists directory: the policy is found through PROOF_POLICY_DIR, and the
+    // context's roots are unknown, which is an error naming the root's JSON path.
+    let out = run(&lists);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("$.sanctions_root: unknown list root"),
+        "{}",
+        stderr(&out)
+    );
+    // The shipped lists directory through PROOF_LISTS_DIR: the example verifies OK.
+    let out = run(&root().join("lists"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

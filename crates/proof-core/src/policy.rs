@@ -1,10 +1,11 @@
 //! The policy compiler: YAML text to IR v1.
 //!
 //! Steps, one module each: [`yaml`] (text → spanned tree), [`decode`] (tree → policy syntax
-//! tree, structural diagnostics), [`expr`] (expression text → syntax tree), [`check`]
+//! tree in [`ast`], structural diagnostics), [`expr`] (expression text → syntax tree), [`check`]
 //! (types, semantic lints, lowering to [`Ir`]). The language is specified in
 //! `docs/policy-language.md`.
 
+pub mod ast;
 pub mod check;
 pub mod decode;
 pub mod expr;

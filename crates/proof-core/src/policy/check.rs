@@ -4,7 +4,8 @@
 //! inputs, runs the semantic lints (duplicate ids, unknown names, unused inputs, rules that
 //! can never be active) and, when no error was found, lowers the policy to [`Ir`].
 
-use super::decode::{Decoder, ExprSrc, PolicyAst, Text, suggest};
+use super::ast::{ExprSrc, PolicyAst, Text};
+use super::decode::{Decoder, suggest};
 use super::expr::{self, Ast, AstKind};
 use super::yaml::Node;
 use crate::diag::{Code, Span, has_errors};
