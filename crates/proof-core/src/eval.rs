@@ -330,6 +330,22 @@ fn lit_json(l: &Lit) -> Json {
     }
 }
 
+/// Hashes shown in a detail line; the evidence always has all of them.
+const DETAIL_HASHES: usize = 10;
+
+fn first_few(hashes: &[String]) -> String {
+    let shown = hashes
+        .iter()
+        .take(DETAIL_HASHES)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match hashes.len().checked_sub(DETAIL_HASHES) {
+        Some(more) if more > 0 => format!("{shown} and {more} more (all in `evidence`)"),
+        _ => shown,
+    }
+}
+
 fn root_path(e: &Expr) -> String {
     match e {
         Expr::Var { name, .. } => format!("$.{name}"),
@@ -388,31 +404,63 @@ fn membership(
         if want_in { "missing" } else { "found" }: hits_hex,
     });
     let what = show(&rule.lhs);
+    let (n, list_name) = (items.len(), &list.name);
     let detail = match (want_in, hits_hex.is_empty()) {
-        (false, true) => format!(
-            "none of {} `{what}` hashes found on list `{}`",
-            items.len(),
-            list.name
-        ),
+        (false, true) => format!("none of {n} `{what}` hashes found on list `{list_name}`"),
+        (true, true) => format!("all {n} `{what}` hashes found on list `{list_name}`"),
         (false, false) => format!(
-            "{} of {} `{what}` hashes found on list `{}`: {}",
+            "{} of {n} `{what}` hashes found on list `{list_name}`: {}",
             hits_hex.len(),
-            items.len(),
-            list.name,
-            hits_hex.join(", ")
-        ),
-        (true, true) => format!(
-            "all {} `{what}` hashes found on list `{}`",
-            items.len(),
-            list.name
+            first_few(&hits_hex)
         ),
         (true, false) => format!(
-            "{} of {} `{what}` hashes missing from list `{}`: {}",
+            "{} of {n} `{what}` hashes missing from list `{list_name}`: {}",
             hits_hex.len(),
-            items.len(),
-            list.name,
-            hits_hex.join(", ")
+            first_few(&hits_hex)
         ),
     };
     Ok(result(rule, hits.is_empty(), detail, Some(evidence)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_show_ten_hashes_and_count_the_rest() {
+        let hashes: Vec<String> = (0..12).map(|i| format!("h{i}")).collect();
+        let d = first_few(&hashes);
+        assert!(
+            d.starts_with("h0, h1,") && d.ends_with("h9 and 2 more (all in `evidence`)"),
+            "{d}"
+        );
+        assert_eq!(first_few(&hashes[..10]), hashes[..10].join(", "));
+    }
+
+    #[test]
+    fn verdict_takes_the_worst_failed_severity() {
+        let r = |status, severity| RuleResult {
+            rule_id: "r".into(),
+            status,
+            severity,
+            detail: String::new(),
+            evidence: None,
+        };
+        assert_eq!(verdict(&[]), Verdict::Ok);
+        assert_eq!(
+            verdict(&[
+                r(Status::Fail, Severity::Warn),
+                r(Status::Pass, Severity::Fail)
+            ]),
+            Verdict::Warn
+        );
+        assert_eq!(
+            verdict(&[
+                r(Status::Fail, Severity::Warn),
+                r(Status::Fail, Severity::Fail)
+            ]),
+            Verdict::Fail
+        );
+        assert_eq!(verdict(&[r(Status::Skipped, Severity::Fail)]), Verdict::Ok);
+    }
 }

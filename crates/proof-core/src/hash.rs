@@ -92,6 +92,19 @@ pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), Canonical
     }
 }
 
+/// Writes a JSON string. Strings without `"`, `\\` or control characters (hashes, dates,
+/// identifiers: nearly all of a context) are copied as they are; the rest go through
+/// serde_json's escaping, which is the minimal escaping RFC 8785 asks for.
+fn write_string<W: Write>(s: &str, out: &mut W) -> Result<(), CanonicalError> {
+    let io = |e: std::io::Error| CanonicalError::new(e.to_string());
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.write_all(b"\"").map_err(io)?;
+        out.write_all(s.as_bytes()).map_err(io)?;
+        return out.write_all(b"\"").map_err(io);
+    }
+    serde_json::to_writer(&mut *out, s).map_err(|e| CanonicalError::new(e.to_string()))
+}
+
 /// Raw SHA-256 of `bytes`.
 #[must_use]
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {

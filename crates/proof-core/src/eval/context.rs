@@ -138,7 +138,7 @@ pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Contex
             )
         })?;
         let value = match decl.ty {
-            Type::Scalar(s) => Value::Scalar(scalar(s, v, &path)?),
+            Type::Scalar(s) => Value::Scalar(scalar(s, v, &|| path.clone())?),
             Type::Array(s) => Value::Array(array(s, v, &path)?),
         };
         out.values.insert(name.clone(), value);
@@ -146,18 +146,23 @@ pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Contex
     Ok(out)
 }
 
-fn scalar(s: Scalar, v: &Json, path: &str) -> Result<Lit, ContextError> {
-    let wrong = || cerr(path, format!("expected `{}`, found {}", s.name(), kind(v)));
+/// Decodes one value; `path` is only built when there is an error to report.
+fn scalar(s: Scalar, v: &Json, path: &dyn Fn() -> String) -> Result<Lit, ContextError> {
+    let wrong = || {
+        cerr(
+            path(),
+            format!("expected `{}`, found {}", s.name(), kind(v)),
+        )
+    };
     let text = || v.as_str().ok_or_else(wrong);
+    let at = |m: String| cerr(path(), m);
     Ok(match s {
         Scalar::Number => Lit::Number(v.as_f64().filter(|n| n.is_finite()).ok_or_else(wrong)?),
         Scalar::String => Lit::String(text()?.to_owned()),
         Scalar::Bool => Lit::Bool(v.as_bool().ok_or_else(wrong)?),
-        Scalar::Hex => Lit::Hex(parse_hash(text()?).map_err(|m| cerr(path, m))?),
-        Scalar::Date => Lit::Date(temporal::parse_date(text()?).map_err(|m| cerr(path, m))?),
-        Scalar::Duration => {
-            Lit::Duration(temporal::parse_duration(text()?).map_err(|m| cerr(path, m))?)
-        }
+        Scalar::Hex => Lit::Hex(parse_hash(text()?).map_err(at)?),
+        Scalar::Date => Lit::Date(temporal::parse_date(text()?).map_err(at)?),
+        Scalar::Duration => Lit::Duration(temporal::parse_duration(text()?).map_err(at)?),
     })
 }
 
@@ -168,21 +173,18 @@ fn array(s: Scalar, v: &Json, path: &str) -> Result<Array, ContextError> {
             format!("expected `array<{}>`, found {}", s.name(), kind(v)),
         )
     })?;
-    let mut lits = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| scalar(s, item, &format!("{path}[{i}]")));
+    let item = |i: usize, it: &Json| scalar(s, it, &|| format!("{path}[{i}]"));
     macro_rules! collect {
-        ($variant:ident) => {
-            Array::$variant(
-                lits.by_ref()
-                    .map(|l| match l? {
-                        Lit::$variant(x) => Ok(x),
-                        _ => Err(cerr(path, "internal: item type changed")),
-                    })
-                    .collect::<Result<_, _>>()?,
-            )
-        };
+        ($variant:ident) => {{
+            let mut out = Vec::with_capacity(items.len());
+            for (i, it) in items.iter().enumerate() {
+                match item(i, it)? {
+                    Lit::$variant(x) => out.push(x),
+                    _ => return Err(cerr(path, "internal: item type changed")),
+                }
+            }
+            Array::$variant(out)
+        }};
     }
     Ok(match s {
         Scalar::Number => collect!(Number),
