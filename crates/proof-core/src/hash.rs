@@ -57,9 +57,7 @@ pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), Canonical
             out.write_all(ryu_js::Buffer::new().format_finite(f).as_bytes())
                 .map_err(io)
         }
-        Value::String(s) => {
-            serde_json::to_writer(&mut *out, s).map_err(|e| CanonicalError::new(e.to_string()))
-        }
+        Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.write_all(b"[").map_err(io)?;
             for (i, item) in items.iter().enumerate() {
@@ -82,8 +80,7 @@ pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), Canonical
                 if i > 0 {
                     out.write_all(b",").map_err(io)?;
                 }
-                serde_json::to_writer(&mut *out, k)
-                    .map_err(|e| CanonicalError::new(e.to_string()))?;
+                write_string(k, out)?;
                 out.write_all(b":").map_err(io)?;
                 write_canonical(item, out)?;
             }
