@@ -109,11 +109,13 @@ pub enum Code {
     RuleNeverActive,
     /// A literal (date, duration, hash, number) is out of range or malformed.
     InvalidLiteral,
+    /// The policy has no rules, so every context would pass.
+    NoRules,
 }
 
 impl Code {
     /// Every code, in code order (used by docs and tests).
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 21] = [
         Self::YamlSyntax,
         Self::DuplicateKey,
         Self::UnknownField,
@@ -134,6 +136,7 @@ impl Code {
         Self::UnusedInput,
         Self::RuleNeverActive,
         Self::InvalidLiteral,
+        Self::NoRules,
     ];
 
     /// The stable code, e.g. `P0101`.
@@ -160,6 +163,7 @@ impl Code {
             Self::EmptyLegalBasis => "P201",
             Self::UnusedInput => "P202",
             Self::RuleNeverActive => "P203",
+            Self::NoRules => "P204",
         }
     }
 
@@ -187,16 +191,17 @@ impl Code {
             Self::EmptyLegalBasis => "empty-legal-basis",
             Self::UnusedInput => "unused-input",
             Self::RuleNeverActive => "rule-never-active",
+            Self::NoRules => "no-rules",
         }
     }
 
     /// The level of this code in `mode`. Relaxed mode downgrades hygiene findings
-    /// (unknown fields, empty legal basis) to warnings and unused inputs to info; it never
+    /// (unknown fields, empty legal basis, no rules) to warnings and unused inputs to info; it never
     /// downgrades anything that would make evaluation wrong.
     #[must_use]
     pub const fn level(self, relaxed: bool) -> Level {
         match self {
-            Self::UnknownField | Self::EmptyLegalBasis => {
+            Self::UnknownField | Self::EmptyLegalBasis | Self::NoRules => {
                 if relaxed {
                     Level::Warning
                 } else {

@@ -106,6 +106,16 @@ proptest! {
     }
 
     #[test]
+    fn ir_with_any_number_literal_reads_back_with_the_same_hash(f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+        // The literal is written as the shortest form that reads back to the same double.
+        let lit = serde_json::Value::from(f).to_string();
+        let src = format!("id: p\nversion: \"1\"\nlegal_basis: [{{directive: LkSG, article: \"5\"}}]\ninputs: {{n: {{type: number}}}}\nrules: [{{id: r, op: range_max, lhs: n, rhs: \"{lit}\"}}]\n");
+        let ir = policy::compile(&src, LintMode::Strict).unwrap().ir;
+        let back = proof_core::ir::Ir::from_json_str(&ir.to_pretty_json().unwrap()).unwrap();
+        prop_assert_eq!(back, ir);
+    }
+
+    #[test]
     fn verdict_does_not_depend_on_hash_order(
         picks in prop::collection::vec((0usize..40, any::<bool>()), 0..30),
         seed in any::<u64>(),

@@ -226,6 +226,14 @@ impl<'s> Decoder<'s> {
         }
         if let Some(items) = f.get("rules").and_then(|n| self.seq(n, "`rules`")) {
             p.rules = items.iter().filter_map(|r| self.rule(r)).collect();
+            if items.is_empty() {
+                let span = f.get("rules").map(|n| n.span);
+                self.report(
+                    Code::NoRules,
+                    "the policy has no rules, so every context would pass",
+                    span,
+                );
+            }
         }
         if let Some(n) = f.get("adaptivity") {
             self.adaptivity(n, &mut p);

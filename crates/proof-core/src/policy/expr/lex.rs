@@ -61,6 +61,7 @@ pub(super) fn lex(src: &str) -> Result<Vec<Spanned>, SyntaxError> {
             {
                 i += 1;
             }
+            i = exponent_end(b, i);
             let text = src.get(start..i).unwrap_or_default();
             if b.get(i).is_some_and(|x| x.is_ascii_alphabetic()) {
                 return Err(lit_err(
@@ -118,6 +119,22 @@ pub(super) fn lex(src: &str) -> Result<Vec<Spanned>, SyntaxError> {
     }
     out.push((Tok::End, (b.len(), b.len())));
     Ok(out)
+}
+
+/// If an exponent (`e`, optional sign, digits) starts at `i`, the index after it; else `i`.
+fn exponent_end(b: &[u8], i: usize) -> usize {
+    if !b.get(i).is_some_and(|c| *c == b'e' || *c == b'E') {
+        return i;
+    }
+    let mut j = i + 1;
+    if b.get(j).is_some_and(|c| *c == b'+' || *c == b'-') {
+        j += 1;
+    }
+    let digits = j;
+    while b.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+    }
+    if j > digits { j } else { i }
 }
 
 fn is_date_at(b: &[u8], i: usize) -> bool {
