@@ -3,8 +3,9 @@
 
 use anyhow::{Context as _, Result, bail};
 use proof_core::ir::Ir;
-use proof_core::lists::{Registry, parse_list};
+use proof_core::lists::Registry;
 use proof_core::policy::{self, LintMode};
+use proof_server::fsload;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -86,30 +87,16 @@ pub fn registry(dir: Option<&Path>) -> Result<Registry> {
         Some(d) => (d.to_path_buf(), true),
         None => (PathBuf::from("lists"), false),
     };
-    let mut reg = Registry::default();
     if !dir.is_dir() {
         if explicit {
             bail!("lists directory `{}` does not exist", dir.display());
         }
-        return Ok(reg);
+        return Ok(Registry::default());
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read lists directory `{}`", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "csv" || e == "txt"))
-        .collect();
-    files.sort();
-    for f in files {
-        reg.insert(list_file(&f)?).map_err(anyhow::Error::msg)?;
-    }
-    Ok(reg)
+    fsload::lists_dir(&dir).map_err(anyhow::Error::msg)
 }
 
 /// Parses one list file; the list name defaults to the file stem.
 pub fn list_file(path: &Path) -> Result<proof_core::lists::RefList> {
-    let text = read_text(path)?;
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "list".to_owned(), |s| s.to_string_lossy().into_owned());
-    parse_list(&stem, &text).with_context(|| format!("list `{}`", path.display()))
+    fsload::list_file(path).map_err(anyhow::Error::msg)
 }

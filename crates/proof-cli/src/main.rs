@@ -7,6 +7,7 @@ mod exit;
 mod lists;
 mod load;
 mod policy;
+mod serve;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,7 @@ Examples:
   proof commit --kind entity suppliers.txt --format json
   proof lists root lists/sanctions-demo.csv
   proof verify --policy lksg.v1 --context examples/context_ok.json
+  proof serve --dev
 
 Exit codes: 0 OK / clean, 1 usage or input error, 2 WARN / warnings, 3 FAIL / errors.")]
 struct Cli {
@@ -40,6 +42,8 @@ enum Command {
     Commit(commit::CommitArgs),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
+    /// Run the HTTP service (`--dev` for embedded defaults).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Lists(c) => lists::run(c),
         Command::Commit(a) => commit::run(&a),
         Command::Verify(a) => verify::run(&a),
+        Command::Serve(a) => serve::run(&a),
     };
     match result {
         Ok(code) => code.into(),

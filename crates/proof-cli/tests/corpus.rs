@@ -1,6 +1,7 @@
-//! The shared case corpus (`testdata/cases/*.yaml`) through two front doors: the library
-//! and the `proof` binary. Each case states the expected outcome; both doors must produce
-//! it, and verify reports must be byte-identical.
+//! The shared case corpus (`testdata/cases/*.yaml`) through three front doors: the library,
+//! the `proof` binary, and the HTTP service (`proof serve` as a separate process). Each case
+//! states the expected outcome; every door must produce it, and verify reports must be
+//! byte-identical.
 //!
 //! Context values may use placeholders, resolved before either door sees the context:
 //! `@root:NAME` (root of `testdata/lists/NAME.*`), `@entity:ID` and `@region:CODE`
@@ -12,6 +13,9 @@
     clippy::indexing_slicing,
     reason = "test harness: a failed step should abort the test loudly"
 )]
+
+#[path = "support/server.rs"]
+mod support;
 
 use proof_core::lists::{Kind, Registry, commit, parse_list};
 use proof_core::policy::{self, LintMode};
@@ -251,6 +255,82 @@ fn cli(case: &Case, dir: &Path) -> Outcome {
     }
 }
 
+/// The HTTP door: compile the case's policy through `POST /policy/compile`, then verify
+/// the stored policy by id and hash through `POST /verify`.
+fn http(case: &Case, base: &str, c: &reqwest::blocking::Client) -> Outcome {
+    let mode = if case.mode == LintMode::Relaxed {
+        "relaxed"
+    } else {
+        "strict"
+    };
+    let (status, body) = support::post_json(
+        c,
+        &format!("{base}/policy/compile"),
+        &serde_json::json!({"policy_yaml": case.policy, "lint_mode": mode}),
+    );
+    let doc = support::json(&body);
+    let Some(ctx) = &case.context else {
+        assert!(
+            matches!(status, 200 | 201 | 422),
+            "compile answered {status}: {body}"
+        );
+        let lints = doc["lints"].as_array().cloned().unwrap_or_default();
+        let codes = lints
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect();
+        let level = |l: &str| lints.iter().any(|d| d["level"] == l);
+        let exit = if level("error") {
+            3
+        } else if level("warning") {
+            2
+        } else {
+            0
+        };
+        return Outcome::Lint { codes, exit };
+    };
+    if !matches!(status, 200 | 201) {
+        return Outcome::Error { message: body };
+    }
+    let as_of = case
+        .as_of
+        .as_ref()
+        .map_or_else(String::new, |t| format!(r#","options":{{"as_of":"{t}"}}"#));
+    // The context is embedded as raw text, so malformed contexts reach the server as sent.
+    let req = format!(
+        r#"{{"policy_id":{},"policy_hash":{},"context":{ctx}{as_of}}}"#,
+        doc["policy_id"], doc["policy_hash"]
+    );
+    let r = c
+        .post(format!("{base}/verify"))
+        .header("content-type", "application/json")
+        .body(req)
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    match status {
+        200 => {
+            let verdict = support::json(&text)["verdict"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            let exit = match verdict.as_str() {
+                "OK" => 0,
+                "WARN" => 2,
+                _ => 3,
+            };
+            Outcome::Report { bytes: text, exit }
+        }
+        _ => Outcome::Error {
+            message: support::json(&text)["detail"]
+                .as_str()
+                .unwrap_or(&text)
+                .to_owned(),
+        },
+    }
+}
+
 fn check_expectation(case: &Case, o: &Outcome) -> Result<(), String> {
     let e = &case.expect;
     match o {
@@ -358,13 +438,25 @@ fn corpus_agrees_across_library_and_cli() {
         cases.len()
     );
     let reg = lists().registry;
+    let server = support::Server::start(
+        &support::Spec::new(&support::sqlite_url("corpus"))
+            .lists(support::root().join("testdata/lists")),
+    );
+    let client = support::client();
     let tmp = std::env::temp_dir().join(format!("proof-corpus-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let mut failures = Vec::new();
     for case in &cases {
         let lib = library(case, &reg);
         let bin = cli(case, &tmp);
+        let web = http(case, &server.api, &client);
         let id = format!("{} / {}", case.file, case.name);
+        if let Err(m) = check_expectation(case, &web) {
+            failures.push(format!("{id}: http: {m}"));
+        }
+        if !matches!(lib, Outcome::Error { .. }) && lib != web {
+            failures.push(format!("{id}: library and http differ:\n{lib:?}\n{web:?}"));
+        }
         if let Err(m) = check_expectation(case, &lib) {
             failures.push(format!("{id}: library: {m}"));
         }
@@ -394,5 +486,8 @@ fn corpus_agrees_across_library_and_cli() {
         cases.len(),
         failures.join("\n")
     );
-    println!("{} corpus cases agree", cases.len());
+    println!(
+        "{} corpus cases agree across library, CLI and HTTP",
+        cases.len()
+    );
 }

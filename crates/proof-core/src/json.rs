@@ -22,6 +22,34 @@ pub fn from_slice_strict(b: &[u8]) -> Result<Value, serde_json::Error> {
     serde_json::from_slice::<Strict>(b).map(|v| v.0)
 }
 
+/// The deepest nesting of arrays and objects in JSON text (0 for a scalar), found by a
+/// scan that skips strings. Lets a service refuse a too-deep body before parsing it.
+#[must_use]
+pub fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 struct Strict(Value);
 
 impl<'de> Deserialize<'de> for Strict {
@@ -95,6 +123,16 @@ mod tests {
             "{e}"
         );
         assert!(from_str_strict("{\"a\": {\"b\": 1}, \"b\": {\"b\": 2}}").is_ok());
+    }
+
+    #[test]
+    fn nesting_depth_skips_strings() {
+        assert_eq!(nesting_depth(b"1"), 0);
+        assert_eq!(nesting_depth(br#"{"a": [1, {"b": "[[[\"{{"}]}"#), 3);
+        assert_eq!(
+            nesting_depth(format!("{}{}", "[".repeat(100), "]".repeat(100)).as_bytes()),
+            100
+        );
     }
 
     #[test]

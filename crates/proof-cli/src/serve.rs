@@ -1,0 +1,104 @@
+//! `proof serve`: run the verifier service.
+
+use crate::exit::Exit;
+use anyhow::{Context as _, Result, anyhow};
+use clap::Args;
+use proof_server::config::{self, Settings};
+use proof_server::{Application, fsload, shutdown_signal, telemetry};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Settings file (YAML, e.g. config/server.yaml). PROOF_* variables override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Embedded defaults for a local run: SQLite under ./data, policies/ and lists/
+    /// loaded, API on 127.0.0.1:8080, admin on 127.0.0.1:9464.
+    #[arg(long)]
+    dev: bool,
+    /// Validate settings, lists and policies, print a summary, and exit (0 valid, 1 not).
+    #[arg(long)]
+    check_config: bool,
+}
+
+fn settings(a: &ServeArgs) -> Result<Settings> {
+    let file = match &a.config {
+        Some(p) => Some((
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| format!("cannot read `{}`", p.display()))?,
+        )),
+        None => None,
+    };
+    let s = config::load(
+        a.dev,
+        file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        std::env::vars(),
+    )?;
+    s.validate()?;
+    Ok(s)
+}
+
+fn check(s: &Settings) -> Result<Exit> {
+    let lists = fsload::lists_dir(&s.lists_dir).map_err(anyhow::Error::msg)?;
+    let mut policies = 0;
+    if let Some(dir) = &s.policy_dir {
+        for f in fsload::files(dir, &["yml", "yaml"]).map_err(anyhow::Error::msg)? {
+            let text = std::fs::read_to_string(&f)
+                .with_context(|| format!("cannot read `{}`", f.display()))?;
+            proof_core::policy::compile(&text, proof_core::policy::LintMode::Strict)
+                .map_err(|e| anyhow!("`{}`: {e}", f.display()))?;
+            policies += 1;
+        }
+    }
+    println!("configuration is valid");
+    println!("  api:        {}", s.api.bind);
+    println!("  admin:      {}", s.admin.bind);
+    println!(
+        "  store:      {} (not contacted by --check-config)",
+        s.store.url.redacted()
+    );
+    println!(
+        "  lists:      {} from {}",
+        lists.len(),
+        s.lists_dir.display()
+    );
+    println!(
+        "  policies:   {policies} from {}",
+        s.policy_dir
+            .as_ref()
+            .map_or_else(|| "(none)".into(), |d| d.display().to_string())
+    );
+    println!(
+        "  limits:     body {} bytes, depth {}, timeout {} ms, concurrency {}",
+        s.limits.body_bytes, s.limits.json_depth, s.limits.request_timeout_ms, s.limits.concurrency
+    );
+    println!(
+        "  embedded IR {}",
+        if s.features.allow_embedded_ir {
+            "accepted"
+        } else {
+            "refused"
+        }
+    );
+    Ok(Exit::Ok)
+}
+
+pub fn run(a: &ServeArgs) -> Result<Exit> {
+    let s = settings(a)?;
+    if a.check_config {
+        return check(&s);
+    }
+    telemetry::init_logging(&s.log).map_err(anyhow::Error::msg)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let app = Application::build(s).await?;
+        tracing::info!(api = %app.api_addr()?, admin = %app.admin_addr()?, "listening");
+        app.run_until_stopped(shutdown_signal()).await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,438 @@
+//! The HTTP API suite, run twice: on SQLite and on PostgreSQL. Plus two replicas sharing one
+//! PostgreSQL database, and bad input that must get the right 4xx while the server keeps
+//! serving.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+#[path = "support/server.rs"]
+mod support;
+
+use serde_json::{Value, json};
+use support::{PgDb, Server, Spec, client, get, json as parse, metric, post_json, root};
+
+fn policy(id: &str, version: &str, max_days: u32) -> String {
+    format!(
+        "id: {id}\nversion: \"{version}\"\nlegal_basis: [{{directive: LkSG, article: \"§ 5\"}}]\ninputs:\n  audit_dates: {{type: array, items: date}}\nrules:\n  - {{id: audit_fresh, op: range_max, lhs: \"now() - max(audit_dates)\", rhs: P{max_days}D}}\n"
+    )
+}
+
+fn context() -> Value {
+    json!({"as_of": "2025-06-30T00:00:00Z", "audit_dates": ["2025-01-01"]})
+}
+
+fn api_suite(store_url: &str) {
+    let s = Server::start(&Spec::new(store_url).yaml("features: {allow_embedded_ir: true}"));
+    let c = client();
+    let api = &s.api;
+
+    // compile: stored, then idempotent, then a conflicting version is 409
+    let (st, body) = post_json(
+        &c,
+        &format!("{api}/policy/compile"),
+        &json!({"policy_yaml": policy("audit", "1", 365)}),
+    );
+    assert_eq!(st, 201, "{body}");
+    let first = parse(&body);
+    assert_eq!(first["stored"], true);
+    assert!(
+        first["policy_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    let (st, body) = post_json(
+        &c,
+        &format!("{api}/policy/compile"),
+        &json!({"policy_yaml": policy("audit", "1", 365)}),
+    );
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(parse(&body)["stored"], false);
+    assert_eq!(parse(&body)["ir_hash"], first["ir_hash"]);
+    let (st, body) = post_json(
+        &c,
+        &format!("{api}/policy/compile"),
+        &json!({"policy_yaml": policy("audit", "1", 30)}),
+    );
+    assert_eq!(st, 409, "{body}");
+    assert_eq!(parse(&body)["code"], "policy_conflict");
+    assert_eq!(parse(&body)["existing_policy_hash"], first["policy_hash"]);
+    // the JSON form of a policy compiles too
+    let as_json: Value = serde_saphyr::from_str(&policy("audit", "2", 30)).unwrap();
+    let (st, body) = post_json(
+        &c,
+        &format!("{api}/policy/compile"),
+        &json!({"policy": as_json, "lint_mode": "relaxed"}),
+    );
+    assert_eq!(st, 201, "{body}");
+    let second = parse(&body);
+
+    // read back: latest, by version, by hash, unknown
+    let (st, body) = get(&c, &format!("{api}/policy/audit"));
+    assert_eq!(st, 200);
+    assert_eq!(parse(&body)["version"], "2");
+    let (_, body) = get(&c, &format!("{api}/policy/audit?version=1"));
+    assert_eq!(parse(&body)["policy_hash"], first["policy_hash"]);
+    let (_, body) = get(
+        &c,
+        &format!(
+            "{api}/policy/audit?hash={}",
+            second["policy_hash"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(parse(&body)["ir"], second["ir"]);
+    let (st, body) = get(&c, &format!("{api}/policy/nope"));
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (404, json!("policy_not_found"))
+    );
+    let (st, body) = get(&c, &format!("{api}/policy/audit?version=1&hash=x"));
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (422, json!("invalid_request"))
+    );
+
+    // pagination: lksg.v1 from the policy directory plus two audit versions
+    let (_, body) = get(&c, &format!("{api}/policies?limit=2"));
+    let page1 = parse(&body);
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["next_cursor"].as_i64().expect("a next page");
+    let (_, body) = get(&c, &format!("{api}/policies?limit=2&cursor={cursor}"));
+    let page2 = parse(&body);
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert!(page2.get("next_cursor").is_none());
+    let (st, _) = get(&c, &format!("{api}/policies?limit=0"));
+    assert_eq!(st, 422);
+
+    // verify: latest, pinned version, pinned hash, embedded IR; all the CLI's bytes
+    let verify = |body: Value| post_json(&c, &format!("{api}/verify"), &body);
+    let (st, latest) = verify(json!({"policy_id": "audit", "context": context()}));
+    assert_eq!(st, 200, "{latest}");
+    assert_eq!(
+        parse(&latest)["verdict"],
+        "FAIL",
+        "version 2 allows 30 days"
+    );
+    let (_, v1) = verify(json!({"policy_id": "audit", "version": "1", "context": context()}));
+    assert_eq!(parse(&v1)["verdict"], "OK");
+    let (_, by_hash) = verify(
+        json!({"policy_id": "audit", "policy_hash": first["policy_hash"], "context": context()}),
+    );
+    assert_eq!(by_hash, v1);
+    let (st, embedded) = verify(json!({"ir": first["ir"], "context": context()}));
+    assert_eq!(st, 200, "{embedded}");
+    assert_eq!(embedded, v1);
+    let mut tampered = first["ir"].clone();
+    tampered["rules"][0]["rhs"]["lit"] = json!("P9999D");
+    let (st, body) = verify(json!({"ir": tampered, "context": context()}));
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (422, json!("ir_hash_mismatch"))
+    );
+    let ctx = std::fs::read_to_string(root().join("examples/context_warn.json")).unwrap();
+    let (st, report) = verify(json!({"policy_id": "lksg.v1", "context": parse(&ctx)}));
+    assert_eq!(st, 200);
+    assert_eq!(
+        report,
+        std::fs::read_to_string(root().join("examples/report_warn.json")).unwrap()
+    );
+
+    // lists, OpenAPI
+    let (_, body) = get(&c, &format!("{api}/lists"));
+    let lists = parse(&body)["lists"].as_array().unwrap().clone();
+    assert_eq!(lists.len(), 2);
+    assert!(lists.iter().any(|l| l["name"] == "sanctions-demo"
+        && l["distinct"] == 1200
+        && l["meta"]["synthetic"] == "true"));
+    let (st, body) = get(&c, &format!("{api}/openapi.json"));
+    assert_eq!(st, 200);
+    assert!(parse(&body)["paths"]["/verify"].is_object());
+
+    // admin: health, readiness, metrics, cache flush
+    let (st, body) = get(&c, &format!("{}/readyz", s.admin));
+    assert_eq!(st, 200, "{body}");
+    let scrape = get(&c, &format!("{}/metrics", s.admin)).1;
+    assert!(
+        metric(&scrape, r#"proof_verify_total{verdict="OK"}"#) >= 3.0,
+        "{scrape}"
+    );
+    assert!(metric(&scrape, r#"proof_compile_total{result="conflict"}"#) >= 1.0);
+    assert!(
+        metric(
+            &scrape,
+            r#"proof_http_requests_total{route="/policy/{id}",method="GET",status="404"}"#
+        ) >= 1.0
+    );
+    assert!(metric(&scrape, r#"proof_cache_requests_total{result="hit"}"#) >= 1.0);
+    assert!(metric(&scrape, "proof_cache_entries") >= 1.0);
+    for name in [
+        "proof_http_request_duration_seconds_bucket",
+        "proof_verify_duration_seconds_count",
+        "proof_compile_duration_seconds_sum",
+        "proof_store_errors_total",
+    ] {
+        assert!(scrape.contains(name), "{name} missing from {scrape}");
+    }
+    let (st, body) = post_json(&c, &format!("{}/cache/flush", s.admin), &json!({}));
+    assert_eq!(st, 200);
+    assert!(parse(&body)["flushed"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        metric(
+            &get(&c, &format!("{}/metrics", s.admin)).1,
+            "proof_cache_entries"
+        ),
+        0.0
+    );
+    assert_eq!(get(&c, &format!("{}/healthz", s.admin)).0, 200);
+}
+
+#[test]
+fn api_suite_on_sqlite() {
+    api_suite(&support::sqlite_url("api"));
+}
+
+#[test]
+fn api_suite_on_postgres() {
+    let db = PgDb::create("api");
+    api_suite(&db.url);
+}
+
+#[test]
+fn bad_input_gets_the_right_4xx_and_the_server_keeps_serving() {
+    let s = Server::start(&Spec::new(&support::sqlite_url("bad")));
+    let c = client();
+    let url = format!("{}/verify", s.api);
+    let send = |ct: &str, body: Vec<u8>| {
+        let r = c
+            .post(&url)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (st, ctype, parse(&r.text().unwrap()))
+    };
+    let ctx = std::fs::read_to_string(root().join("examples/context_ok.json")).unwrap();
+    let deep = format!(
+        "{{\"policy_id\":\"lksg.v1\",\"context\":{}1{}}}",
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "text/plain",
+            br#"{"policy_id":"lksg.v1","context":{}}"#.to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "application/json",
+            vec![b' '; 10 << 20],
+            413,
+            "body_too_large",
+        ),
+        ("application/json", deep.into_bytes(), 400, "json_too_deep"),
+        (
+            "application/json",
+            br#"{"policy_id":"lksg.v1","context":{},"colour":"red"}"#.to_vec(),
+            422,
+            "invalid_request",
+        ),
+        (
+            "application/json",
+            br#"{"policy_id":"lksg.v1","policy_id":"x","context":{}}"#.to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "application/json",
+            format!(r#"{{"policy_id":"nope","context":{ctx}}}"#).into_bytes(),
+            404,
+            "policy_not_found",
+        ),
+        (
+            "application/json",
+            br#"{"context":{}}"#.to_vec(),
+            422,
+            "invalid_request",
+        ),
+        (
+            "application/json",
+            br#"{"policy_id":"lksg.v1","ir":{},"context":{}}"#.to_vec(),
+            422,
+            "invalid_request",
+        ),
+        (
+            "application/json",
+            br#"{"ir":{},"context":{}}"#.to_vec(),
+            403,
+            "embedded_ir_disabled",
+        ),
+        (
+            "application/json",
+            br#"{"policy_id":"lksg.v1","context":{"supplier_hashes":"x"}}"#.to_vec(),
+            422,
+            "invalid_context",
+        ),
+        (
+            "application/json",
+            format!(
+                r#"{{"policy_id":"lksg.v1","context":{}}}"#,
+                ctx.replace("6ac61fd9", "00000000")
+            )
+            .into_bytes(),
+            422,
+            "unknown_list_root",
+        ),
+        (
+            "application/json",
+            format!(r#"{{"policy_id":"lksg.v1","context":{ctx},"options":{{"as_of":"soon"}}}}"#)
+                .into_bytes(),
+            422,
+            "invalid_request",
+        ),
+    ];
+    for (ct, body, want_status, want_code) in cases {
+        let (st, ctype, doc) = send(ct, body);
+        assert_eq!(
+            (st, doc["code"].as_str().unwrap()),
+            (want_status, want_code),
+            "{doc}"
+        );
+        assert_eq!(ctype, "application/problem+json");
+        assert_eq!(doc["status"], want_status);
+        assert!(doc["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let (st, _, doc) = send(
+        "application/json",
+        format!(
+            r#"{{"policy_id":"lksg.v1","context":{}}}"#,
+            ctx.replace("6ac61fd9", "00000000")
+        )
+        .into_bytes(),
+    );
+    assert_eq!(
+        (st, doc["path"].as_str().unwrap()),
+        (422, "$.sanctions_root")
+    );
+    let r = c.get(format!("{}/no/such/route", s.api)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let r = c.delete(format!("{}/verify", s.api)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    // still serving, and the context was never logged
+    let (st, report) = post_json(
+        &c,
+        &url,
+        &json!({"policy_id": "lksg.v1", "context": parse(&ctx)}),
+    );
+    assert_eq!(st, 200, "{report}");
+    let logs = s.log_lines().join("\n");
+    let a_supplier_hash = parse(&ctx)["supplier_hashes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !logs.contains(&a_supplier_hash),
+        "a context value reached the logs"
+    );
+    assert!(
+        logs.contains("\"context_hash\""),
+        "verifications log the context hash"
+    );
+}
+
+#[test]
+fn request_ids_are_honoured_or_generated_and_logged() {
+    let s = Server::start(&Spec::new(&support::sqlite_url("rid")));
+    let c = client();
+    let r = c
+        .get(format!("{}/lists", s.api))
+        .header("x-request-id", "abc-123")
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = c
+        .get(format!("{}/lists", s.api))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .unwrap();
+    let generated = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(generated.len(), 32);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let lines = s.log_lines();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("abc-123") && l.contains("\"route\":\"/lists\""))
+        .expect("an access log line with the request id");
+    let v = parse(line);
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["span"]["request_id"], "abc-123", "{line}");
+}
+
+#[test]
+fn two_replicas_share_postgres_and_survive_restarts() {
+    let db = PgDb::create("replicas");
+    let spec = Spec::new(&db.url).yaml("cache: {latest_ttl_ms: 0}");
+    let (a, b) = (Server::start(&spec), Server::start(&spec));
+    let c = client();
+    let (st, body) = post_json(
+        &c,
+        &format!("{}/policy/compile", a.api),
+        &json!({"policy_yaml": policy("shared", "1", 365)}),
+    );
+    assert_eq!(st, 201, "{body}");
+    let hash = parse(&body)["policy_hash"].clone();
+    let (st, body) = get(&c, &format!("{}/policy/shared", b.api));
+    assert_eq!(
+        (st, parse(&body)["policy_hash"].clone()),
+        (200, hash.clone())
+    );
+    let (st, via_b) = post_json(
+        &c,
+        &format!("{}/verify", b.api),
+        &json!({"policy_id": "shared", "context": context()}),
+    );
+    assert_eq!(st, 200);
+    // a new version stored through B is what A verifies next (latest_ttl_ms is 0 here)
+    post_json(
+        &c,
+        &format!("{}/policy/compile", b.api),
+        &json!({"policy_yaml": policy("shared", "2", 30)}),
+    );
+    let (_, via_a) = post_json(
+        &c,
+        &format!("{}/verify", a.api),
+        &json!({"policy_id": "shared", "context": context()}),
+    );
+    assert_eq!(parse(&via_a)["version"], "2");
+    a.kill();
+    b.kill();
+    let (a, b) = (Server::start(&spec), Server::start(&spec));
+    for s in [&a, &b] {
+        let (_, body) = get(&c, &format!("{}/policy/shared?version=1", s.api));
+        assert_eq!(parse(&body)["policy_hash"], hash);
+        let (_, again) = post_json(
+            &c,
+            &format!("{}/verify", s.api),
+            &json!({"policy_id": "shared", "version": "1", "context": context()}),
+        );
+        assert_eq!(again, via_b);
+    }
+}

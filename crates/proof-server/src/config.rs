@@ -1,0 +1,406 @@
+//! Typed settings, layered: built-in defaults < `--dev` profile < YAML file (`--config`) <
+//! `PROOF_*` environment variables. Every leaf has exactly one environment variable, named
+//! after its path (`limits.body_bytes` → `PROOF_LIMITS_BODY_BYTES`). Required settings have
+//! no default outside `--dev`; missing ones stop startup with their names. See
+//! `docs/configuration.md`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Every settable leaf, as a dotted path. The environment variable is derived from it.
+pub const LEAVES: [&str; 17] = [
+    "api.bind",
+    "admin.bind",
+    "store.url",
+    "store.max_connections",
+    "policy_dir",
+    "lists_dir",
+    "limits.body_bytes",
+    "limits.json_depth",
+    "limits.request_timeout_ms",
+    "limits.concurrency",
+    "shutdown.grace_ms",
+    "cache.capacity",
+    "cache.latest_ttl_ms",
+    "features.allow_embedded_ir",
+    "log.level",
+    "log.format",
+    "readiness.require_lists",
+];
+
+/// Settings without which the service cannot start (no default outside `--dev`).
+pub const REQUIRED: [&str; 4] = ["api.bind", "admin.bind", "store.url", "lists_dir"];
+
+/// The environment variable for a leaf path.
+#[must_use]
+pub fn env_name(path: &str) -> String {
+    format!("PROOF_{}", path.replace('.', "_").to_uppercase())
+}
+
+/// The service's settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The public API listener.
+    pub api: Listener,
+    /// The admin listener (health, readiness, metrics, cache flush); never exposed publicly.
+    pub admin: Listener,
+    /// Where compiled policies are kept.
+    pub store: StoreSettings,
+    /// Policies compiled and stored at startup (every `*.yml`/`*.yaml`), if set.
+    #[serde(default)]
+    pub policy_dir: Option<PathBuf>,
+    /// Reference lists loaded at startup (every `*.csv`/`*.txt`).
+    pub lists_dir: PathBuf,
+    /// Request limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Shutdown behaviour.
+    #[serde(default)]
+    pub shutdown: Shutdown,
+    /// Compiled-IR cache.
+    #[serde(default)]
+    pub cache: CacheSettings,
+    /// Feature switches.
+    #[serde(default)]
+    pub features: Features,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogSettings,
+    /// What `/readyz` requires.
+    #[serde(default)]
+    pub readiness: Readiness,
+}
+
+/// A listener address; port 0 picks a free port (logged at startup).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// `host:port`.
+    pub bind: SocketAddr,
+}
+
+/// The policy store.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+    pub url: Secret,
+    /// Pool size.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+/// Request limits.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    pub json_depth: usize,
+    /// Longest a request may take, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Most requests processed at once; more wait.
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1 << 20,
+            json_depth: 64,
+            request_timeout_ms: 10_000,
+            concurrency: 256,
+        }
+    }
+}
+
+/// Shutdown behaviour.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Shutdown {
+    /// After SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    pub grace_ms: u64,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self { grace_ms: 10_000 }
+    }
+}
+
+/// Compiled-IR cache.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// Most compiled policies kept in memory.
+    pub capacity: usize,
+    /// How long "the latest version of policy X" is remembered before asking the store
+    /// again (a new version stored by another replica becomes visible within this time).
+    pub latest_ttl_ms: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            capacity: 256,
+            latest_ttl_ms: 1_000,
+        }
+    }
+}
+
+/// Feature switches.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Features {
+    /// Accept `{ir}` in `POST /verify` (hashes are recomputed).
+    pub allow_embedded_ir: bool,
+}
+
+/// Logging.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// A tracing filter: `info`, `debug`, `proof_server=debug,info`, ...
+    pub level: String,
+    /// `json` (one JSON object per line) or `text`.
+    pub format: LogFormat,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Json,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON lines.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// What `/readyz` requires.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Readiness {
+    /// Not ready while no reference list is loaded.
+    pub require_lists: bool,
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self {
+            require_lists: true,
+        }
+    }
+}
+
+const fn default_max_connections() -> u32 {
+    8
+}
+
+/// A value that must not appear in logs or `--check-config` output as is (it may carry a
+/// password). `Debug` and [`Secret::redacted`] hide any password in a URL.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself, for the one place that needs it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The value with a URL password replaced by `***`.
+    #[must_use]
+    pub fn redacted(&self) -> String {
+        let s = &self.0;
+        match (s.find("://"), s.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let creds = s.get(scheme + 3..at).unwrap_or_default();
+                match creds.split_once(':') {
+                    Some((user, _)) => format!(
+                        "{}{user}:***{}",
+                        s.get(..scheme + 3).unwrap_or_default(),
+                        s.get(at..).unwrap_or_default()
+                    ),
+                    None => s.clone(),
+                }
+            }
+            _ => s.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+/// Why settings could not be built; every problem found, not just the first.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// The `--dev` profile: embedded defaults for a local run.
+#[must_use]
+pub fn dev_profile() -> Value {
+    json!({
+        "api": {"bind": "127.0.0.1:8080"},
+        "admin": {"bind": "127.0.0.1:9464"},
+        "store": {"url": "sqlite://data/proof.db"},
+        "policy_dir": "policies",
+        "lists_dir": "lists",
+        "features": {"allow_embedded_ir": true},
+        "log": {"format": "text"},
+    })
+}
+
+/// Builds settings from the layers. `file` is the YAML text of `--config`, if given;
+/// `env` yields `(name, value)` pairs (normally `std::env::vars()`).
+///
+/// # Errors
+/// [`ConfigError`] listing every problem: unreadable YAML, unknown keys, wrong types,
+/// missing required settings.
+pub fn load(
+    dev: bool,
+    file: Option<(&str, &str)>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut merged = if dev {
+        dev_profile()
+    } else {
+        Value::Object(Map::new())
+    };
+    let mut problems = Vec::new();
+    if let Some((name, text)) = file {
+        match serde_saphyr::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => merge(&mut merged, Value::Object(m)),
+            Ok(Value::Null) => {}
+            Ok(_) => problems.push(format!("{name}: the configuration must be a mapping")),
+            Err(e) => problems.push(format!(
+                "{name}: {}",
+                e.to_string().lines().next().unwrap_or("malformed YAML")
+            )),
+        }
+    }
+    for (k, v) in env {
+        if let Some(path) = LEAVES.iter().find(|p| env_name(p) == k) {
+            set_path(&mut merged, path, env_value(&v));
+        }
+    }
+    for r in REQUIRED {
+        if get_path(&merged, r).is_none_or(Value::is_null) {
+            problems.push(format!(
+                "`{r}` is required (set it in the config file or as {})",
+                env_name(r)
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError(problems));
+    }
+    serde_json::from_value(merged).map_err(|e| ConfigError(vec![e.to_string()]))
+}
+
+impl Settings {
+    /// Checks values that parse but cannot work (zero limits, unknown store scheme).
+    ///
+    /// # Errors
+    /// [`ConfigError`] listing each problem.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut p = Vec::new();
+        let url = self.store.url.expose();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            p.push(format!(
+                "`store.url` must start with sqlite: or postgres://, got `{}`",
+                self.store.url.redacted()
+            ));
+        }
+        for (name, v) in [
+            ("limits.body_bytes", self.limits.body_bytes),
+            ("limits.json_depth", self.limits.json_depth),
+            ("limits.concurrency", self.limits.concurrency),
+            ("cache.capacity", self.cache.capacity),
+        ] {
+            if v == 0 {
+                p.push(format!("`{name}` must be greater than 0"));
+            }
+        }
+        if self.limits.request_timeout_ms == 0 {
+            p.push("`limits.request_timeout_ms` must be greater than 0".into());
+        }
+        if self.store.max_connections == 0 {
+            p.push("`store.max_connections` must be greater than 0".into());
+        }
+        if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {
+            p.push("`api.bind` and `admin.bind` must differ".into());
+        }
+        if p.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(p))
+        }
+    }
+}
+
+/// Environment values are JSON scalars when they parse as such (`8`, `true`), else strings.
+fn env_value(v: &str) -> Value {
+    match serde_json::from_str::<Value>(v) {
+        Ok(x @ (Value::Number(_) | Value::Bool(_))) => x,
+        _ => Value::String(v.to_owned()),
+    }
+}
+
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn set_path(root: &mut Value, path: &str, v: Value) {
+    let mut cur = root;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if parts.peek().is_none() {
+            m.insert(part.to_owned(), v);
+            return;
+        }
+        cur = m
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(root, |v, p| v.get(p))
+}

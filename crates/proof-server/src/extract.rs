@@ -1,0 +1,73 @@
+//! Request extraction with the service's limits: content type, body size, JSON nesting
+//! depth, duplicate keys, and the request schema, each refused with its own problem code.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if mime != "application/json" && !mime.ends_with("+json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("send `Content-Type: application/json` (got `{ct}`)"),
+            ));
+        }
+        let limit = state.settings.limits.body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the request body exceeds {limit} bytes"),
+                )
+            })?;
+        let depth_limit = state.settings.limits.json_depth;
+        if proof_core::json::nesting_depth(&bytes) > depth_limit {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "json_too_deep",
+                format!("the JSON body is nested deeper than {depth_limit} levels"),
+            ));
+        }
+        let value = proof_core::json::from_slice_strict(&bytes)
+            .map_err(|e| ApiError::bad_json(format!("the body is not valid JSON: {e}")))?;
+        serde_json::from_value(value)
+            .map(JsonBody)
+            .map_err(|e| ApiError::invalid(e.to_string()))
+    }
+}
+
+/// Query parameters of type `T`, refused as problem+json when they do not fit.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Self(q.0))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+    }
+}

@@ -1,0 +1,51 @@
+//! Loading the shipped content from directories: every `*.csv`/`*.txt` list of a lists
+//! directory into a registry, and the `*.yml`/`*.yaml` files of a policy directory. Shared
+//! by `proof serve` and the CLI; errors name the file.
+
+use proof_core::lists::{RefList, Registry, parse_list};
+use std::path::{Path, PathBuf};
+
+/// Files in `dir` with one of `exts`, sorted by name.
+///
+/// # Errors
+/// When the directory cannot be read.
+pub fn files(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>, String> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read directory `{}`: {e}", dir.display()))?;
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| exts.contains(&e))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Parses one list file; the name defaults to the file stem.
+///
+/// # Errors
+/// A message naming the file and line.
+pub fn list_file(path: &Path) -> Result<RefList, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "list".to_owned(), |s| s.to_string_lossy().into_owned());
+    parse_list(&stem, &text).map_err(|e| format!("list `{}`: {e}", path.display()))
+}
+
+/// Every list in `dir`.
+///
+/// # Errors
+/// A message naming the directory or file at fault.
+pub fn lists_dir(dir: &Path) -> Result<Registry, String> {
+    let mut reg = Registry::default();
+    for f in files(dir, &["csv", "txt"])? {
+        reg.insert(list_file(&f)?)?;
+    }
+    Ok(reg)
+}

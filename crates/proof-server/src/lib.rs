@@ -1,0 +1,223 @@
+//! `proof-server`: the verifier as an HTTP service.
+//!
+//! # Layout
+//!
+//! - [`config`]: layered, typed settings (defaults < `--dev` < file < `PROOF_*`)
+//! - [`store`]: the policy store trait with SQLite and PostgreSQL implementations
+//! - [`cache`]: the bounded compiled-IR cache
+//! - [`routes`]: the API and admin routers; [`extract`] and [`error`] turn bad input into
+//!   problem+json; [`openapi`] describes the API
+//! - [`telemetry`]: logs, request ids, HTTP metrics; [`metrics`]: every metric name
+//! - [`fsload`]: lists and policies from directories
+//!
+//! Lifecycle: [`Application::build`] binds both listeners and prepares state, then
+//! [`Application::run_until_stopped`] serves until the shutdown future resolves and drains
+//! in-flight requests within `shutdown.grace_ms`.
+
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod fsload;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use config::Settings;
+use proof_core::policy::{self, LintMode};
+use state::AppState;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{NewPolicy, PolicyStore, PutOutcome, Store};
+use tokio::net::TcpListener;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Settings are unusable.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// Lists or policies could not be loaded.
+    #[error("{0}")]
+    Content(String),
+    /// The store could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet serving service.
+pub struct Application {
+    api: TcpListener,
+    admin: TcpListener,
+    state: AppState,
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })
+}
+
+/// Compiles every policy in `dir` (strict mode) and stores it; an invalid policy or a
+/// conflicting version stops startup.
+async fn store_policy_dir(store: &Store, dir: &std::path::Path) -> Result<usize, StartupError> {
+    let mut n = 0;
+    for file in fsload::files(dir, &["yml", "yaml"]).map_err(StartupError::Content)? {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| StartupError::Content(format!("cannot read `{}`: {e}", file.display())))?;
+        let compiled = policy::compile(&text, LintMode::Strict).map_err(|e| {
+            let name = file.display().to_string();
+            let lines: Vec<String> = e.diagnostics.iter().map(|d| d.render(&name)).collect();
+            StartupError::Content(format!(
+                "policy `{name}` does not compile:\n{}",
+                lines.join("\n")
+            ))
+        })?;
+        let ir = compiled.ir;
+        let bytes = ir
+            .canonical_bytes()
+            .map_err(|e| StartupError::Content(e.to_string()))?;
+        let new = NewPolicy {
+            policy_id: ir.policy_id.clone(),
+            version: ir.version.clone(),
+            policy_hash: ir.policy_hash.clone(),
+            ir_hash: ir.ir_hash.clone(),
+            ir: String::from_utf8(bytes).map_err(|e| StartupError::Content(e.to_string()))?,
+            source: text,
+        };
+        if let PutOutcome::Conflict { existing_hash } = store.put(&new).await? {
+            return Err(StartupError::Content(format!(
+                "`{}`: policy `{}` version `{}` is already stored with hash {existing_hash}; bump its version",
+                file.display(),
+                new.policy_id,
+                new.version
+            )));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+impl Application {
+    /// Validates settings, loads lists, opens and migrates the store, stores the policy
+    /// directory, and binds both listeners (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`StartupError`] saying what is wrong.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let lists = fsload::lists_dir(&settings.lists_dir).map_err(StartupError::Content)?;
+        let store =
+            Store::connect(settings.store.url.expose(), settings.store.max_connections).await?;
+        if let Some(dir) = &settings.policy_dir {
+            let n = store_policy_dir(&store, dir).await?;
+            tracing::info!(policies = n, dir = %dir.display(), "policy directory stored");
+        }
+        let metrics = metrics::Metrics::new();
+        let cache = cache::IrCache::new(
+            settings.cache.capacity,
+            Duration::from_millis(settings.cache.latest_ttl_ms),
+            metrics.clone(),
+        );
+        let api = bind(settings.api.bind).await?;
+        let admin = bind(settings.admin.bind).await?;
+        let state = AppState {
+            settings: Arc::new(settings),
+            store,
+            cache,
+            lists: Arc::new(lists),
+            metrics,
+        };
+        Ok(Self { api, admin, state })
+    }
+
+    /// The API listener's address.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn api_addr(&self) -> std::io::Result<SocketAddr> {
+        self.api.local_addr()
+    }
+
+    /// The admin listener's address.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
+    /// finish for up to `shutdown.grace_ms`, and returns.
+    ///
+    /// # Errors
+    /// When a listener fails.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let grace = Duration::from_millis(self.state.settings.shutdown.grace_ms);
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let api = axum::serve(self.api, routes::api(&self.state))
+            .with_graceful_shutdown(stopped(rx.clone()));
+        let admin = axum::serve(self.admin, routes::admin(&self.state))
+            .with_graceful_shutdown(stopped(rx.clone()));
+        let servers =
+            async { tokio::try_join!(api.into_future(), admin.into_future()).map(|_| ()) };
+        tokio::pin!(servers);
+        tokio::select! {
+            r = &mut servers => return r,
+            () = shutdown => {}
+        }
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "shutting down: draining in-flight requests"
+        );
+        let _ = tx.send(true);
+        match tokio::time::timeout(grace, servers).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!("grace period over; closing remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

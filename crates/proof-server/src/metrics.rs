@@ -1,0 +1,206 @@
+//! Service metrics, one home for every name (dashboards and alerts depend on them; see
+//! `docs/metrics.md`). One registry per application instance, no globals, so tests can run
+//! servers side by side. Histograms are prometheus-client's cumulative histograms with
+//! buckets from 10 µs to 10 s. Labels are bounded: routes are the matched route templates,
+//! never raw paths; ids are never labels.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+/// Metric names (without the `_total` suffix prometheus-client adds to counters).
+pub mod names {
+    /// Counter `{route, method, status}`.
+    pub const HTTP_REQUESTS: &str = "proof_http_requests";
+    /// Histogram `{route}`.
+    pub const HTTP_REQUEST_DURATION: &str = "proof_http_request_duration_seconds";
+    /// Counter `{verdict}`.
+    pub const VERIFY: &str = "proof_verify";
+    /// Histogram.
+    pub const VERIFY_DURATION: &str = "proof_verify_duration_seconds";
+    /// Counter `{result}`.
+    pub const COMPILE: &str = "proof_compile";
+    /// Histogram.
+    pub const COMPILE_DURATION: &str = "proof_compile_duration_seconds";
+    /// Counter `{result}` (hit, miss).
+    pub const CACHE_REQUESTS: &str = "proof_cache_requests";
+    /// Gauge.
+    pub const CACHE_ENTRIES: &str = "proof_cache_entries";
+    /// Counter.
+    pub const STORE_ERRORS: &str = "proof_store_errors";
+}
+
+/// `{route, method, status}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// Route template, e.g. `/policy/{id}`, or `unmatched`.
+    pub route: String,
+    /// HTTP method.
+    pub method: String,
+    /// Status code.
+    pub status: String,
+}
+
+/// `{route}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    /// Route template.
+    pub route: String,
+}
+
+/// `{verdict}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabel {
+    /// `OK`, `WARN`, `FAIL`, or `error` for requests that produced no report.
+    pub verdict: String,
+}
+
+/// `{result}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    /// Outcome.
+    pub result: String,
+}
+
+fn duration_histogram() -> Histogram {
+    // 10 µs .. ~10.5 s in 21 buckets (factor 2).
+    Histogram::new(exponential_buckets(0.000_01, 2.0, 21))
+}
+
+/// The metric handles.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    /// HTTP requests.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// HTTP latency.
+    pub http_duration: Family<RouteLabel, Histogram>,
+    /// Verifications by verdict.
+    pub verify: Family<VerdictLabel, Counter>,
+    /// Verification latency (evaluation only).
+    pub verify_duration: Histogram,
+    /// Compilations by result (`ok`, `invalid`, `conflict`, `error`).
+    pub compile: Family<ResultLabel, Counter>,
+    /// Compilation latency.
+    pub compile_duration: Histogram,
+    /// Cache lookups by result.
+    pub cache_requests: Family<ResultLabel, Counter>,
+    /// Cached IRs.
+    pub cache_entries: Gauge,
+    /// Store failures.
+    pub store_errors: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut r = Registry::default();
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<RouteLabel, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
+        let verify = Family::<VerdictLabel, Counter>::default();
+        let verify_duration = duration_histogram();
+        let compile = Family::<ResultLabel, Counter>::default();
+        let compile_duration = duration_histogram();
+        let cache_requests = Family::<ResultLabel, Counter>::default();
+        let cache_entries = Gauge::default();
+        let store_errors = Counter::default();
+        r.register(
+            names::HTTP_REQUESTS,
+            "HTTP requests by route template, method and status",
+            http_requests.clone(),
+        );
+        r.register(
+            names::HTTP_REQUEST_DURATION,
+            "HTTP request latency by route template",
+            http_duration.clone(),
+        );
+        r.register(
+            names::VERIFY,
+            "Verifications by verdict (error: no report)",
+            verify.clone(),
+        );
+        r.register(
+            names::VERIFY_DURATION,
+            "Time to evaluate a policy on a context",
+            verify_duration.clone(),
+        );
+        r.register(
+            names::COMPILE,
+            "Policy compilations by result",
+            compile.clone(),
+        );
+        r.register(
+            names::COMPILE_DURATION,
+            "Time to compile a policy",
+            compile_duration.clone(),
+        );
+        r.register(
+            names::CACHE_REQUESTS,
+            "Compiled-IR cache lookups by result",
+            cache_requests.clone(),
+        );
+        r.register(
+            names::CACHE_ENTRIES,
+            "Compiled IRs in the cache",
+            cache_entries.clone(),
+        );
+        r.register(
+            names::STORE_ERRORS,
+            "Policy store failures",
+            store_errors.clone(),
+        );
+        Self {
+            registry: Arc::new(r),
+            http_requests,
+            http_duration,
+            verify,
+            verify_duration,
+            compile,
+            compile_duration,
+            cache_requests,
+            cache_entries,
+            store_errors,
+        }
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    ///
+    /// # Errors
+    /// Only if formatting fails.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+
+    /// Counts a compile outcome.
+    pub fn compiled(&self, result: &str) {
+        self.compile
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a verification outcome.
+    pub fn verified(&self, verdict: &str) {
+        self.verify
+            .get_or_create(&VerdictLabel {
+                verdict: verdict.to_owned(),
+            })
+            .inc();
+    }
+}

@@ -1,0 +1,66 @@
+//! The two routers: the public API and the admin listener (health, readiness, metrics,
+//! cache flush), which an ingress never routes.
+
+pub(crate) mod admin;
+pub(crate) mod compile;
+pub(crate) mod policies;
+pub(crate) mod verify;
+
+pub use compile::{CompileRequest, CompileResponse};
+pub use policies::{ListInfo, ListsResponse, PolicyPage, PolicyResponse, PolicySummary};
+pub use verify::{VerifyOptions, VerifyRequest};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::telemetry;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use tower::limit::GlobalConcurrencyLimitLayer;
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+fn observed(router: Router<AppState>, state: &AppState) -> Router {
+    router
+        .route_layer(from_fn(telemetry::tag_route))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(GlobalConcurrencyLimitLayer::new(
+            state.settings.limits.concurrency,
+        ))
+        .layer(from_fn_with_state(state.clone(), telemetry::observe))
+        .with_state(state.clone())
+}
+
+/// The public API.
+pub fn api(state: &AppState) -> Router {
+    let r = Router::new()
+        .route("/verify", post(verify::verify))
+        .route("/policy/compile", post(compile::compile))
+        .route("/policy/{id}", get(policies::get_policy))
+        .route("/policies", get(policies::list_policies))
+        .route("/lists", get(policies::lists))
+        .route("/openapi.json", get(crate::openapi::serve));
+    observed(r, state)
+}
+
+/// The admin listener.
+pub fn admin(state: &AppState) -> Router {
+    let r = Router::new()
+        .route("/healthz", get(admin::healthz))
+        .route("/readyz", get(admin::readyz))
+        .route("/metrics", get(admin::metrics))
+        .route("/cache/flush", post(admin::flush));
+    observed(r, state)
+}

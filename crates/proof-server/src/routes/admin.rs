@@ -1,0 +1,59 @@
+//! The admin listener: liveness, readiness with reasons, Prometheus metrics, cache flush.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::PolicyStore;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: 200 when the store answers and lists are loaded, else 503 naming why.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let mut reasons = Vec::new();
+    if let Err(e) = state.store.ping().await {
+        state.metrics.store_errors.inc();
+        tracing::warn!(error = %e, "readiness: store does not answer");
+        reasons.push(format!("the {} store does not answer", state.store.kind()));
+    }
+    if state.settings.readiness.require_lists && state.lists.is_empty() {
+        reasons.push("no reference list is loaded".to_owned());
+    }
+    if reasons.is_empty() {
+        return Ok(Json(
+            json!({"status": "ready", "store": state.store.kind(), "lists": state.lists.len()}),
+        ));
+    }
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_ready",
+        reasons.join("; "),
+    )
+    .with("reasons", json!(reasons)))
+}
+
+/// `GET /metrics`: Prometheus text format 0.0.4.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let body = state.metrics.encode().map_err(|_| ApiError::internal())?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /cache/flush`: empties the compiled-IR cache.
+pub async fn flush(State(state): State<AppState>) -> Json<Value> {
+    let flushed = state.cache.flush();
+    tracing::info!(flushed, "cache flushed");
+    Json(json!({"flushed": flushed}))
+}

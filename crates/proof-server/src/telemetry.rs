@@ -1,0 +1,128 @@
+//! Logging and request observation: JSON log lines, a request id per request (`x-request-id`
+//! honoured when well formed, else generated), one access-log line and the HTTP metrics per
+//! request, and the request timeout. Context contents are never logged: handlers log policy
+//! id, `ir_hash`, `context_hash` and rule ids only.
+
+use crate::config::{LogFormat, LogSettings};
+use crate::error::ApiError;
+use crate::metrics::{HttpLabels, RouteLabel};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global log subscriber (once per process; later calls are ignored).
+///
+/// # Errors
+/// When `level` is not a valid filter.
+pub fn init_logging(log: &LogSettings) -> Result<(), String> {
+    let filter =
+        EnvFilter::try_new(&log.level).map_err(|e| format!("`log.level` `{}`: {e}", log.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    let _ = match log.format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+    Ok(())
+}
+
+/// The route template a request matched, carried from the router to the outer middleware.
+#[derive(Clone)]
+struct RouteTag(String);
+
+/// Inner layer (per matched route): records the route template on the response.
+pub async fn tag_route(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(RouteTag(route));
+    resp
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn new_request_id() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let s = RandomState::new();
+    format!(
+        "{:016x}{:016x}",
+        s.hash_one(n),
+        s.hash_one(n ^ 0x9e37_79b9_7f4a_7c15)
+    )
+}
+
+fn valid_request_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    ok.then(|| s.to_owned())
+}
+
+/// Outer layer: request id, timeout, access log and HTTP metrics.
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let rid = req
+        .headers()
+        .get("x-request-id")
+        .and_then(valid_request_id)
+        .unwrap_or_else(new_request_id);
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let span = tracing::info_span!("request", request_id = %rid);
+    let timeout = Duration::from_millis(state.settings.limits.request_timeout_ms);
+    let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
+    {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            format!("the request took longer than {} ms", timeout.as_millis()),
+        )
+        .into_response(),
+    };
+    let route = resp
+        .extensions()
+        .get::<RouteTag>()
+        .map_or_else(|| "unmatched".to_owned(), |t| t.0.clone());
+    let status = resp.status().as_u16();
+    let elapsed = start.elapsed();
+    let m = &state.metrics;
+    m.http_requests
+        .get_or_create(&HttpLabels {
+            route: route.clone(),
+            method: method.clone(),
+            status: status.to_string(),
+        })
+        .inc();
+    m.http_duration
+        .get_or_create(&RouteLabel {
+            route: route.clone(),
+        })
+        .observe(elapsed.as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            method,
+            route,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    resp
+}
