@@ -29,6 +29,17 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
+/// Runs `proof ARGS`, which must exit 1 (input error) with `want` in its stderr.
+fn fails_with(args: &[&str], want: &str) {
+    let out = proof(args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains(want),
+        "{args:?}: stderr {:?} lacks {want:?}",
+        stderr(&out)
+    );
+}
+
 fn tmp(name: &str, content: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("proof-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -114,18 +125,16 @@ fn verify_accepts_the_compiled_ir_and_gives_the_same_report() {
 fn tampered_ir_is_refused_with_the_hash_mismatch() {
     let ir = std::fs::read_to_string(root().join("examples/lksg.v1.ir.json")).unwrap();
     let tampered = tmp("tampered.ir.json", &ir.replace("\"P365D\"", "\"P999D\""));
-    let out = proof(&[
-        "verify",
-        "--policy",
-        tampered.to_str().unwrap(),
-        "--context",
-        "examples/context_warn.json",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("ir_hash mismatch"),
-        "{}",
-        stderr(&out)
+    let t = tampered.to_str().unwrap();
+    fails_with(
+        &[
+            "verify",
+            "--policy",
+            t,
+            "--context",
+            "examples/context_warn.json",
+        ],
+        "ir_hash mismatch",
     );
 }
 
@@ -246,13 +255,7 @@ fn bad_input_is_named_with_file_and_location_and_exits_1() {
     ];
     for (args, want) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = proof(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(want),
-            "{args:?}: stderr {:?} lacks {want:?}",
-            stderr(&out)
-        );
+        fails_with(&args, want);
     }
 }
 
@@ -337,18 +340,16 @@ fn a_policy_with_errors_is_not_compiled_and_nothing_is_written() {
         err.contains("^"),
         "the text format points at the span: {err}"
     );
-    let verify = proof(&[
-        "verify",
-        "--policy",
-        src.to_str().unwrap(),
-        "--context",
-        "examples/context_ok.json",
-    ]);
-    assert_eq!(verify.status.code(), Some(1));
-    assert!(
-        stderr(&verify).contains("does not compile"),
-        "{}",
-        stderr(&verify)
+    let src = src.to_str().unwrap();
+    fails_with(
+        &[
+            "verify",
+            "--policy",
+            src,
+            "--context",
+            "examples/context_ok.json",
+        ],
+        "does not compile",
     );
 }
 
