@@ -42,9 +42,15 @@ admin: {bind: 127.0.0.1:19464}
 store: {url: "sqlite://$work/proof.db"}
 policy_dir: policies
 lists_dir: lists
-log: {level: info, format: json}
+log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
 YAML
-"$proof" serve --config "$work/server.yaml" > "$work/server.log" 2>&1 &
+# Server on core 0, load generator on core 1: each gets one core, so the numbers measure the
+# server rather than the two fighting over both cores (set PROOF_LOAD_NO_PIN=1 to share).
+pin_server=() pin_client=()
+if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_server=(taskset -c 0) pin_client=(taskset -c 1)
+fi
+"${pin_server[@]}" "$proof" serve --config "$work/server.yaml" > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   curl -sf http://127.0.0.1:19464/readyz >/dev/null 2>&1 && break
@@ -53,7 +59,7 @@ done
 curl -sf -H 'content-type: application/json' --data-binary "@$work/verify.json" http://127.0.0.1:18080/verify | grep -q '"verdict": "OK"' \
   || { echo "the verify request does not answer OK" >&2; exit 1; }
 
-oha_json() { oha --no-tui --output-format json "$@"; }
+oha_json() { "${pin_client[@]}" oha --no-tui --output-format json "$@"; }
 verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@" http://127.0.0.1:18080/verify; }
 trivial() { oha_json "$@" http://127.0.0.1:19464/healthz; }
 
@@ -73,7 +79,9 @@ def load(name):
     return s["requestsPerSec"], p["p50"] * 1e3, p["p95"] * 1e3, p["p99"] * 1e3, codes
 rows = [("POST /verify, max rate", "verify_max"), ("GET /healthz (ceiling), max rate", "trivial_max"),
         (f"POST /verify at {half} req/s (half of max)", "verify_half")]
-print(f"{conns} connections, {secs} s per run, oha and the server on the same 2 cores\n")
+import os
+placement = "oha and the server sharing both cores" if os.environ.get("PROOF_LOAD_NO_PIN") else "server pinned to core 0, oha to core 1 (taskset)"
+print(f"{conns} connections, {secs} s per run, {placement}\n")
 print("| run | req/s | p50 ms | p95 ms | p99 ms | status codes |")
 print("|---|---|---|---|---|---|")
 res = {}

@@ -46,7 +46,7 @@ fn lists() -> Lists {
     for f in files {
         let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
         let list = parse_list(&stem, &std::fs::read_to_string(&f).unwrap()).unwrap();
-        roots.insert(stem, list.root_hex());
+        roots.insert(stem, list.root_hex().to_owned());
         registry.insert(list).unwrap();
     }
     Lists { registry, roots }

@@ -43,7 +43,10 @@ fn evaluate(c: &mut Criterion) {
         LeafKind::Hash,
         (0..20).map(|i| leaf("r", i)).collect(),
     );
-    let (s_root, r_root) = (sanctions.root_hex(), regions.root_hex());
+    let (s_root, r_root) = (
+        sanctions.root_hex().to_owned(),
+        regions.root_hex().to_owned(),
+    );
     let mut reg = Registry::default();
     reg.insert(sanctions).unwrap();
     reg.insert(regions).unwrap();

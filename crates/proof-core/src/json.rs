@@ -1,8 +1,9 @@
 //! Strict JSON reading for contexts and requests: like `serde_json::from_str`, but a key
 //! that appears twice in one object is an error (with line and column) instead of silently
-//! keeping the last value. Nesting is bounded by serde_json's recursion limit (128).
+//! keeping the last value, and nesting is bounded (by the caller's limit, and always by
+//! serde_json's own limit of 128).
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -11,7 +12,7 @@ use std::fmt;
 /// # Errors
 /// serde_json's error, which names the line and column.
 pub fn from_str_strict(s: &str) -> Result<Value, serde_json::Error> {
-    serde_json::from_str::<Strict>(s).map(|v| v.0)
+    from_slice_strict(s.as_bytes())
 }
 
 /// Parses JSON bytes, refusing duplicate object keys.
@@ -19,48 +20,54 @@ pub fn from_str_strict(s: &str) -> Result<Value, serde_json::Error> {
 /// # Errors
 /// serde_json's error, which names the line and column.
 pub fn from_slice_strict(b: &[u8]) -> Result<Value, serde_json::Error> {
-    serde_json::from_slice::<Strict>(b).map(|v| v.0)
+    // serde_json's own recursion limit (128) applies as well.
+    from_slice_strict_depth(b, 128)
 }
 
-/// The deepest nesting of arrays and objects in JSON text (0 for a scalar), found by a
-/// scan that skips strings. Lets a service refuse a too-deep body before parsing it.
-#[must_use]
-pub fn nesting_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+/// Parses JSON text, refusing duplicate object keys and nesting deeper than `max_depth`
+/// (arrays and objects; a scalar has depth 0) in the same single pass.
+///
+/// # Errors
+/// serde_json's error, which names the line and column.
+pub fn from_slice_strict_depth(b: &[u8], max_depth: usize) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(b);
+    let v = StrictSeed {
+        depth: 0,
+        max: max_depth,
     }
-    max
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
 }
 
-struct Strict(Value);
+/// Deserialises one value at `depth`, refusing duplicate keys and depth above `max`.
+#[derive(Clone, Copy)]
+struct StrictSeed {
+    depth: usize,
+    max: usize,
+}
 
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
+impl<'de> DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct StrictVisitor;
+impl StrictSeed {
+    fn deeper<E: de::Error>(self) -> Result<Self, E> {
+        if self.depth >= self.max {
+            return Err(E::custom(format!("nested deeper than {} levels", self.max)));
+        }
+        Ok(Self {
+            depth: self.depth + 1,
+            max: self.max,
+        })
+    }
+}
 
-impl<'de> Visitor<'de> for StrictVisitor {
+impl<'de> Visitor<'de> for StrictSeed {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,19 +97,21 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(Strict(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(inner)? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.deeper()?;
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
             if out.contains_key(&k) {
                 return Err(de::Error::custom(format!("duplicate key `{k}`")));
             }
-            let Strict(v) = map.next_value()?;
+            let v = map.next_value_seed(inner)?;
             out.insert(k, v);
         }
         Ok(Value::Object(out))
@@ -126,13 +135,13 @@ mod tests {
     }
 
     #[test]
-    fn nesting_depth_skips_strings() {
-        assert_eq!(nesting_depth(b"1"), 0);
-        assert_eq!(nesting_depth(br#"{"a": [1, {"b": "[[[\"{{"}]}"#), 3);
-        assert_eq!(
-            nesting_depth(format!("{}{}", "[".repeat(100), "]".repeat(100)).as_bytes()),
-            100
-        );
+    fn depth_is_bounded_by_the_callers_limit_and_strings_do_not_count() {
+        assert!(from_slice_strict_depth(br#"{"a": [1, {"b": "[[[\"{{"}]}"#, 3).is_ok());
+        let e = from_slice_strict_depth(br#"{"a": [[1]]}"#, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nested deeper than 2 levels"), "{e}");
+        assert!(from_slice_strict_depth(b"1", 0).is_ok());
     }
 
     #[test]

@@ -122,6 +122,7 @@ pub struct RefList {
     leaves: Vec<[u8; 32]>,
     set: LeafSet,
     root: [u8; 32],
+    root_hex: String,
     /// Entries in the file before de-duplication.
     pub entries: usize,
 }
@@ -142,6 +143,7 @@ impl RefList {
             leaves,
             set,
             root,
+            root_hex: hex::encode(root),
             entries,
         }
     }
@@ -154,8 +156,8 @@ impl RefList {
 
     /// The root as 64 lowercase hex digits.
     #[must_use]
-    pub fn root_hex(&self) -> String {
-        hex::encode(self.root)
+    pub fn root_hex(&self) -> &str {
+        &self.root_hex
     }
 
     /// Sorted, de-duplicated leaves.

@@ -122,7 +122,7 @@ proptest! {
     ) {
         let sanctioned: Vec<String> = (0..20).map(|i| format!("BAD-{i}")).collect();
         let list = RefList::from_leaves("s", LeafKind::Entity, sanctioned.iter().map(|s| commit(Kind::Entity, s).unwrap()).collect());
-        let root = list.root_hex();
+        let root = list.root_hex().to_owned();
         let mut reg = Registry::default();
         reg.insert(list).unwrap();
         let ids: Vec<String> = picks.iter().map(|(i, bad)| if *bad { format!("BAD-{}", i % 20) } else { format!("OK-{i}") }).collect();

@@ -7,11 +7,12 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-/// A JSON request body of type `T`.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body as a value: content type, size, depth and duplicate keys checked.
+pub struct JsonValue(pub Value);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+impl FromRequest<AppState> for JsonValue {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -43,17 +44,33 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
                     format!("the request body exceeds {limit} bytes"),
                 )
             })?;
-        let depth_limit = state.settings.limits.json_depth;
-        if proof_core::json::nesting_depth(&bytes) > depth_limit {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "json_too_deep",
-                format!("the JSON body is nested deeper than {depth_limit} levels"),
-            ));
-        }
-        let value = proof_core::json::from_slice_strict(&bytes)
-            .map_err(|e| ApiError::bad_json(format!("the body is not valid JSON: {e}")))?;
-        serde_json::from_value(value)
+        let depth = state.settings.limits.json_depth;
+        proof_core::json::from_slice_strict_depth(&bytes, depth)
+            .map(JsonValue)
+            .map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("nested deeper than") || msg.contains("recursion limit exceeded") {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "json_too_deep",
+                        format!("the JSON body is nested deeper than {depth} levels ({msg})"),
+                    )
+                } else {
+                    ApiError::bad_json(format!("the body is not valid JSON: {msg}"))
+                }
+            })
+    }
+}
+
+/// A JSON request body of type `T` (see [`JsonValue`] for the checks).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let JsonValue(v) = JsonValue::from_request(req, state).await?;
+        serde_json::from_value(v)
             .map(JsonBody)
             .map_err(|e| ApiError::invalid(e.to_string()))
     }

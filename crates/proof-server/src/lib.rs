@@ -134,13 +134,13 @@ impl Application {
         );
         let api = bind(settings.api.bind).await?;
         let admin = bind(settings.admin.bind).await?;
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             settings: Arc::new(settings),
             store,
             cache,
             lists: Arc::new(lists),
             metrics,
-        };
+        });
         Ok(Self { api, admin, state })
     }
 

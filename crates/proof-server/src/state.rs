@@ -7,9 +7,28 @@ use crate::store::Store;
 use proof_core::lists::Registry;
 use std::sync::Arc;
 
-/// What handlers share.
+/// What handlers share. Cloned for every request and middleware layer, so it is one
+/// reference count: `AppState` derefs to [`Shared`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the shared parts.
+    #[must_use]
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// Settings in force.
     pub settings: Arc<Settings>,
     /// The policy store.

@@ -72,6 +72,23 @@ fn valid_request_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
+/// Adds a verification's identifiers to the current request's log line. Context values are
+/// never logged: only policy id, `ir_hash`, `context_hash`, verdict and failed rule ids.
+pub fn record_verification(
+    policy_id: &str,
+    ir_hash: &str,
+    context_hash: &str,
+    verdict: &str,
+    failed_rules: &[&str],
+) {
+    let span = tracing::Span::current();
+    span.record("policy_id", policy_id);
+    span.record("ir_hash", ir_hash);
+    span.record("context_hash", context_hash);
+    span.record("verdict", verdict);
+    span.record("failed_rules", failed_rules.join(",").as_str());
+}
+
 /// Outer layer: request id, timeout, access log and HTTP metrics.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let rid = req
@@ -81,7 +98,17 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .unwrap_or_else(new_request_id);
     let method = req.method().to_string();
     let start = Instant::now();
-    let span = tracing::info_span!("request", request_id = %rid);
+    // Handlers fill in what they learn (see `record_verification`), so each request is
+    // one log line with everything known about it.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %rid,
+        policy_id = tracing::field::Empty,
+        ir_hash = tracing::field::Empty,
+        context_hash = tracing::field::Empty,
+        verdict = tracing::field::Empty,
+        failed_rules = tracing::field::Empty,
+    );
     let timeout = Duration::from_millis(state.settings.limits.request_timeout_ms);
     let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
     {

@@ -239,7 +239,7 @@ pub async fn lists(State(state): State<AppState>) -> Json<ListsResponse> {
         .map(|l| ListInfo {
             name: l.name.clone(),
             kind: l.kind.name().to_owned(),
-            root: l.root_hex(),
+            root: l.root_hex().to_owned(),
             entries: l.entries,
             distinct: l.len(),
             meta: l.meta.clone(),

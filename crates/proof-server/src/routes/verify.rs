@@ -3,7 +3,7 @@
 
 use super::policies::{resolve, selector};
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::JsonValue;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -36,6 +36,40 @@ pub struct VerifyRequest {
     /// Options.
     #[serde(default)]
     pub options: VerifyOptions,
+}
+
+/// Everything in a verify request except `context` and `ir`, which are moved out of the
+/// parsed body rather than deserialised again (a context can be large).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    policy_id: Option<String>,
+    version: Option<String>,
+    policy_hash: Option<String>,
+    #[serde(default)]
+    options: VerifyOptions,
+}
+
+impl VerifyRequest {
+    fn from_body(body: Value) -> Result<Self, ApiError> {
+        let Value::Object(mut m) = body else {
+            return Err(ApiError::invalid("the body must be a JSON object"));
+        };
+        let context = m
+            .remove("context")
+            .ok_or_else(|| ApiError::invalid("missing field `context`"))?;
+        let ir = m.remove("ir").filter(|v| !v.is_null());
+        let head: Head = serde_json::from_value(Value::Object(m))
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        Ok(Self {
+            policy_id: head.policy_id,
+            version: head.version,
+            policy_hash: head.policy_hash,
+            ir,
+            context,
+            options: head.options,
+        })
+    }
 }
 
 /// Verification options.
@@ -104,9 +138,12 @@ async fn pick_ir(state: &AppState, req: &VerifyRequest) -> Result<Arc<Ir>, ApiEr
               (status = 422, description = "`invalid_context`, `unknown_list_root`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
 pub async fn verify(
     State(state): State<AppState>,
-    JsonBody(req): JsonBody<VerifyRequest>,
+    JsonValue(body): JsonValue,
 ) -> Result<Response, ApiError> {
-    let result = run(&state, &req).await;
+    let result = match VerifyRequest::from_body(body) {
+        Ok(req) => run(&state, &req).await,
+        Err(e) => Err(e),
+    };
     if result.is_err() {
         state.metrics.verified("error");
     }
@@ -159,7 +196,13 @@ async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError
         .filter(|r| r.status == eval::Status::Fail)
         .map(|r| r.rule_id.as_str())
         .collect();
-    tracing::info!(policy_id = %report.policy_id, ir_hash = %report.ir_hash, context_hash = %report.context_hash, verdict, failed_rules = ?failed, "verified");
+    crate::telemetry::record_verification(
+        &report.policy_id,
+        &report.ir_hash,
+        &report.context_hash,
+        &verdict,
+        &failed,
+    );
     let body = report.to_pretty_json().map_err(|_| ApiError::internal())?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
