@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures POST /verify (lksg.v1, 100 suppliers) against a release build of `proof serve`
 # on loopback, and GET /healthz as the ceiling: maximum throughput for each, then latency
-# percentiles for /verify at half its maximum rate. Results go to stdout as a Markdown table
+# percentiles for /verify at half its maximum rate, then POST /proof/adapt (the plan for
+# the same request) at maximum rate. Results go to stdout as a Markdown table
 # (paste into docs/benchmarks.md with the date).
 #
 # Needs oha (`cargo install oha --locked`) and python3. Load goes to 127.0.0.1 only, and
@@ -62,12 +63,14 @@ curl -sf -H 'content-type: application/json' --data-binary "@$work/verify.json" 
 oha_json() { "${pin_client[@]}" oha --no-tui --output-format json "$@"; }
 verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@" http://127.0.0.1:18080/verify; }
 trivial() { oha_json "$@" http://127.0.0.1:19464/healthz; }
+adapt() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@" http://127.0.0.1:18080/proof/adapt; }
 
 verify -z 3s -c "$conns" >/dev/null   # warm-up
 verify -z "${secs}s" -c "$conns" > "$work/verify_max.json"
 trivial -z "${secs}s" -c "$conns" > "$work/trivial_max.json"
 half=$(python3 -c "import json; print(max(1, int(json.load(open('$work/verify_max.json'))['summary']['requestsPerSec'] / 2)))")
 verify -z "${secs}s" -c "$conns" -q "$half" > "$work/verify_half.json"
+adapt -z "${secs}s" -c "$conns" > "$work/adapt_max.json"
 
 python3 - "$work" "$secs" "$conns" "$half" <<'PY'
 import json, sys
@@ -78,7 +81,7 @@ def load(name):
     codes = d.get("statusCodeDistribution", {})
     return s["requestsPerSec"], p["p50"] * 1e3, p["p95"] * 1e3, p["p99"] * 1e3, codes
 rows = [("POST /verify, max rate", "verify_max"), ("GET /healthz (ceiling), max rate", "trivial_max"),
-        (f"POST /verify at {half} req/s (half of max)", "verify_half")]
+        (f"POST /verify at {half} req/s (half of max)", "verify_half"), ("POST /proof/adapt, max rate", "adapt_max")]
 import os
 placement = "oha and the server sharing both cores" if os.environ.get("PROOF_LOAD_NO_PIN") else "server pinned to core 0, oha to core 1 (taskset)"
 print(f"{conns} connections, {secs} s per run, {placement}\n")

@@ -9,6 +9,17 @@ use proof_server::fsload;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Where policy ids and lists are looked up (shared by `verify` and `adapt`).
+#[derive(clap::Args)]
+pub struct Dirs {
+    /// Where policy ids are looked up.
+    #[arg(long, env = "PROOF_POLICY_DIR", default_value = "policies")]
+    pub policy_dir: PathBuf,
+    /// Where reference lists are loaded from (every *.csv and *.txt). Default: `lists`.
+    #[arg(long, env = "PROOF_LISTS_DIR")]
+    pub lists_dir: Option<PathBuf>,
+}
+
 /// Reads a file, or standard input for `-`.
 pub fn read_text(path: &Path) -> Result<String> {
     if path.as_os_str() == "-" {

@@ -2,6 +2,7 @@
 //!
 //! One file per subcommand; shared file loading lives in `load.rs`.
 
+mod adapt;
 mod commit;
 mod exit;
 mod lists;
@@ -22,6 +23,7 @@ Examples:
   proof commit --kind entity suppliers.txt --format json
   proof lists root lists/sanctions-demo.csv
   proof verify --policy lksg.v1 --context examples/context_ok.json
+  proof adapt --policy lksg.v1 --context examples/context_ok.json --selector weighted --weights examples/rules.yaml --dry-run
   proof serve --dev
 
 Exit codes: 0 OK / clean, 1 usage or input error, 2 WARN / warnings, 3 FAIL / errors.")]
@@ -42,6 +44,8 @@ enum Command {
     Commit(commit::CommitArgs),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
+    /// Plan the rules a context needs (cheapest first); evaluate the plan unless --dry-run.
+    Adapt(adapt::AdaptArgs),
     /// Run the HTTP service (`--dev` for embedded defaults).
     Serve(serve::ServeArgs),
 }
@@ -63,6 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Lists(c) => lists::run(c),
         Command::Commit(a) => commit::run(&a),
         Command::Verify(a) => verify::run(&a),
+        Command::Adapt(a) => adapt::run(&a),
         Command::Serve(a) => serve::run(&a),
     };
     match result {

@@ -1,7 +1,7 @@
 //! `proof verify`: a context against a policy, to a report.
 
 use crate::exit::Exit;
-use crate::load::{policy_ir, read_text, registry, write_out};
+use crate::load::{Dirs, policy_ir, read_text, registry, write_out};
 use anyhow::{Context as _, Result, anyhow};
 use clap::Args;
 use proof_core::eval::{self, Verdict};
@@ -22,12 +22,8 @@ pub struct VerifyArgs {
     /// Write the report here instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Where policy ids are looked up.
-    #[arg(long, env = "PROOF_POLICY_DIR", default_value = "policies")]
-    policy_dir: PathBuf,
-    /// Where reference lists are loaded from (every *.csv and *.txt). Default: `lists`.
-    #[arg(long, env = "PROOF_LISTS_DIR")]
-    lists_dir: Option<PathBuf>,
+    #[command(flatten)]
+    dirs: Dirs,
 }
 
 pub fn run(a: &VerifyArgs) -> Result<Exit> {
@@ -37,8 +33,8 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
         .map(parse_timestamp)
         .transpose()
         .map_err(|m| anyhow!("--as-of: {m}"))?;
-    let ir = policy_ir(&a.policy, &a.policy_dir)?;
-    let lists = registry(a.lists_dir.as_deref())?;
+    let ir = policy_ir(&a.policy, &a.dirs.policy_dir)?;
+    let lists = registry(a.dirs.lists_dir.as_deref())?;
     let file = a.context.display().to_string();
     let text = read_text(&a.context)?;
     let ctx = proof_core::json::from_str_strict(&text)

@@ -426,3 +426,181 @@ fn policy_and_lists_directories_come_from_the_environment() {
     let out = run(&root().join("lists"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn adapt_dry_run_prints_the_golden_plans() {
+    for (ctx, golden) in [
+        ("examples/context_ok.json", "examples/plan_ok.json"),
+        (
+            "examples/context_fail.json",
+            "examples/plan_low_exposure.json",
+        ),
+    ] {
+        let out = proof(&[
+            "adapt",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            ctx,
+            "--selector",
+            "weighted",
+            "--weights",
+            "examples/rules.yaml",
+            "--dry-run",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let want = std::fs::read_to_string(root().join(golden)).unwrap();
+        assert_eq!(stdout(&out), want, "{golden} is out of date");
+    }
+    let plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/plan_ok.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        plan["cost"],
+        serde_json::json!({"no_sanctions": 1, "no_conflict_regions": 1, "audit_fresh": 3})
+    );
+    assert_eq!(plan["cost_sum"], 5);
+    assert_eq!(plan["order"][2], "audit_fresh");
+    let low: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/plan_low_exposure.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(low["skipped"], serde_json::json!(["audit_fresh"]));
+}
+
+#[test]
+fn adapt_evaluates_the_plan_and_exits_with_the_verdict() {
+    let out = proof(&[
+        "adapt",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        "examples/context_warn.json",
+        "--selector",
+        "weighted",
+        "--weights",
+        "examples/rules.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/report_warn.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc["report"], golden);
+    assert_eq!(doc["plan"]["selector"], "weighted");
+    // no_sanctions (failing) runs first, so fail_fast skips what would come after it
+    let first = tmp("sanctions-first.yaml", "weights: {no_sanctions: 0}\n");
+    let ff = proof(&[
+        "adapt",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        "examples/context_fail.json",
+        "--fail-fast",
+        "--selector",
+        "weighted",
+        "--weights",
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(ff.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&ff.stdout).unwrap();
+    let skipped: Vec<&str> = doc["report"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "skipped")
+        .map(|r| r["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|d| d.contains("fail_fast stopped after `no_sanctions` failed")),
+        "{skipped:?}"
+    );
+}
+
+#[test]
+fn adapt_refuses_bad_selectors_weights_and_policies() {
+    let bad_weights = tmp("bad-weights.yaml", "weights:\n  no_sanctions: lots\n");
+    let unknown = tmp(
+        "unknown-weights.yaml",
+        "weights: {no_sanctions: 1, speed_check: 2}\n",
+    );
+    let bad_pred = tmp(
+        "bad-pred.yml",
+        &std::fs::read_to_string(root().join("policies/lksg.v1.yml"))
+            .unwrap()
+            .replace("len(supplier_hashes) >= 50", "len(supplier_hashes) + 50"),
+    );
+    let ctx = "examples/context_ok.json";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                ctx,
+                "--selector",
+                "fancy",
+            ],
+            "invalid value 'fancy'",
+        ),
+        (
+            vec![
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                ctx,
+                "--selector",
+                "weighted",
+                "--weights",
+                bad_weights.to_str().unwrap(),
+            ],
+            "line 2: the cost of `no_sanctions` must be a whole number",
+        ),
+        (
+            vec![
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                ctx,
+                "--selector",
+                "weighted",
+                "--weights",
+                unknown.to_str().unwrap(),
+                "--dry-run",
+            ],
+            "weights for rules that `lksg.v1` does not have: speed_check",
+        ),
+        (
+            vec![
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                ctx,
+                "--selector",
+                "weighted",
+            ],
+            "--selector weighted needs --weights FILE",
+        ),
+        (
+            vec![
+                "adapt",
+                "--policy",
+                bad_pred.to_str().unwrap(),
+                "--context",
+                ctx,
+            ],
+            "predicate `high_exposure` must be `bool`",
+        ),
+    ];
+    for (args, want) in cases {
+        fails_with(&args, want);
+    }
+}

@@ -23,6 +23,7 @@ use proof_core::{eval, temporal};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
 
 fn root() -> PathBuf {
@@ -429,6 +430,90 @@ fn check_expectation(case: &Case, o: &Outcome) -> Result<(), String> {
     Ok(())
 }
 
+/// The adaptive path through all three doors: the report must be the non-adaptive one
+/// (same verdict, same results), and with fail_fast the verdict must not change.
+fn adaptive(
+    case: &Case,
+    reg: &Registry,
+    base: &str,
+    c: &reqwest::blocking::Client,
+    dir: &Path,
+    plain: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let ir = policy::compile(&case.policy, case.mode).unwrap().ir;
+    let ctx: Value = proof_core::json::from_str_strict(case.context.as_deref().unwrap()).unwrap();
+    let as_of = case
+        .as_of
+        .as_deref()
+        .map(|s| temporal::parse_timestamp(s).unwrap());
+    let sel = proof_core::orchestrator::BasicSelector;
+    for fail_fast in [false, true] {
+        let opts = eval::RunOptions {
+            selector: Some(&sel),
+            fail_fast,
+        };
+        let v = eval::verify_with(&ir, &ctx, as_of, reg, opts).unwrap();
+        let lib = v.report.to_pretty_json().unwrap();
+        if !fail_fast && lib != plain {
+            problems.push("library: adaptive report differs from the plain one".to_owned());
+        }
+        if support::json(&lib)["verdict"] != support::json(plain)["verdict"] {
+            problems.push(format!(
+                "library: verdict changed with fail_fast={fail_fast}"
+            ));
+        }
+    }
+    // CLI: proof adapt (evaluating) prints {plan, report}
+    let policy = dir.join("policy.yml");
+    let context = dir.join("context.json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proof"));
+    cmd.args(["adapt", "--policy"])
+        .arg(&policy)
+        .arg("--context")
+        .arg(&context)
+        .arg("--lists-dir")
+        .arg(root().join("testdata/lists"));
+    if let Some(t) = &case.as_of {
+        cmd.args(["--as-of", t]);
+    }
+    let out = cmd.output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    if doc["report"] != support::json(plain) {
+        problems.push(format!(
+            "cli: `proof adapt` report differs: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    if doc["plan"]["order"].as_array().map_or(0, Vec::len)
+        + doc["plan"]["skipped"].as_array().map_or(0, Vec::len)
+        != ir.rules.len()
+    {
+        problems.push("cli: the plan does not account for every rule".to_owned());
+    }
+    // HTTP: /verify with options.adaptive
+    let (st, body) = support::post_json(
+        c,
+        &format!("{base}/policy/compile"),
+        &serde_json::json!({"policy_yaml": case.policy, "lint_mode": if case.mode == LintMode::Relaxed { "relaxed" } else { "strict" }}),
+    );
+    assert!(matches!(st, 200 | 201), "{body}");
+    let hash = support::json(&body)["policy_hash"].clone();
+    let mut options = serde_json::json!({"adaptive": true});
+    if let Some(t) = &case.as_of {
+        options["as_of"] = serde_json::json!(t);
+    }
+    let (st, web) = support::post_json(
+        c,
+        &format!("{base}/verify"),
+        &serde_json::json!({"policy_id": ir.policy_id, "policy_hash": hash, "context": ctx, "options": options}),
+    );
+    if st != 200 || web != plain {
+        problems.push(format!("http: adaptive /verify differs ({st})"));
+    }
+    problems
+}
+
 #[test]
 fn corpus_agrees_across_library_and_cli() {
     let cases = load_cases();
@@ -462,6 +547,11 @@ fn corpus_agrees_across_library_and_cli() {
         }
         if let Err(m) = check_expectation(case, &bin) {
             failures.push(format!("{id}: cli: {m}"));
+        }
+        if let (Outcome::Report { bytes, .. }, Some(_)) = (&lib, &case.context) {
+            for p in adaptive(case, &reg, &server.api, &client, &tmp, bytes) {
+                failures.push(format!("{id}: adaptive: {p}"));
+            }
         }
         match (&lib, &bin) {
             (Outcome::Error { message: l }, Outcome::Error { message: b })

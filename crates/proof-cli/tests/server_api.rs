@@ -436,3 +436,92 @@ fn two_replicas_share_postgres_and_survive_restarts() {
         assert_eq!(again, via_b);
     }
 }
+
+#[test]
+fn proof_adapt_returns_the_cli_plan_and_counts_orchestrator_metrics() {
+    let weights = root().join("examples/rules.yaml");
+    let s = Server::start(&Spec::new(&support::sqlite_url("adapt")).yaml(&format!(
+        "adapt: {{selector: weighted, weights_file: {}}}",
+        weights.display()
+    )));
+    let c = client();
+    let ctx = |f: &str| parse(&std::fs::read_to_string(root().join(f)).unwrap());
+    let (st, plan) = post_json(
+        &c,
+        &format!("{}/proof/adapt", s.api),
+        &json!({"policy_id": "lksg.v1", "context": ctx("examples/context_ok.json")}),
+    );
+    assert_eq!(st, 200, "{plan}");
+    assert_eq!(
+        plan,
+        std::fs::read_to_string(root().join("examples/plan_ok.json")).unwrap()
+    );
+    // adaptive /verify gives the plain report; fail_fast keeps the verdict
+    let (_, adaptive) = post_json(
+        &c,
+        &format!("{}/verify", s.api),
+        &json!({"policy_id": "lksg.v1", "context": ctx("examples/context_warn.json"), "options": {"adaptive": true}}),
+    );
+    assert_eq!(
+        adaptive,
+        std::fs::read_to_string(root().join("examples/report_warn.json")).unwrap()
+    );
+    let (_, ff) = post_json(
+        &c,
+        &format!("{}/verify", s.api),
+        &json!({"policy_id": "lksg.v1", "context": ctx("examples/context_fail.json"), "options": {"adaptive": true, "fail_fast": true}}),
+    );
+    assert_eq!(parse(&ff)["verdict"], "FAIL");
+    // weights that do not fit the policy, options that do not apply
+    post_json(
+        &c,
+        &format!("{}/policy/compile", s.api),
+        &json!({"policy_yaml": policy("audit", "1", 365)}),
+    );
+    let (st, body) = post_json(
+        &c,
+        &format!("{}/proof/adapt", s.api),
+        &json!({"policy_id": "audit", "context": context()}),
+    );
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (422, json!("weights_mismatch")),
+        "{body}"
+    );
+    let (st, _) = post_json(
+        &c,
+        &format!("{}/proof/adapt", s.api),
+        &json!({"policy_id": "lksg.v1", "context": {}, "options": {"adaptive": true}}),
+    );
+    assert_eq!(st, 422);
+    let (st, body) = post_json(
+        &c,
+        &format!("{}/proof/adapt", s.api),
+        &json!({"policy_id": "lksg.v1", "context": {"supplier_hashes": 1}}),
+    );
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (422, json!("invalid_context"))
+    );
+    let scrape = get(&c, &format!("{}/metrics", s.admin)).1;
+    assert!(
+        metric(&scrape, r#"adapt_plans_total{selector="weighted"}"#) >= 3.0,
+        "{scrape}"
+    );
+    assert!(metric(&scrape, "adapt_selected_rules_total") >= 7.0);
+    assert!(metric(&scrape, "adapt_selection_failures_total") >= 2.0);
+    assert!(
+        scrape.contains(r#"adapt_selection_latency_seconds_bucket{le="1e-6"}"#)
+            || scrape.contains(r#"adapt_selection_latency_seconds_bucket{le="1e-06"}"#),
+        "buckets start at 1 µs"
+    );
+    let line = s
+        .log_lines()
+        .into_iter()
+        .find(|l| l.contains("/proof/adapt") && l.contains("active_rules"))
+        .expect("an access line with the active rules");
+    assert!(
+        line.contains("no_conflict_regions,no_sanctions,audit_fresh"),
+        "{line}"
+    );
+}

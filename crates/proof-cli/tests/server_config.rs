@@ -385,3 +385,39 @@ fn an_invalid_policy_in_the_policy_dir_stops_startup() {
         "{err}"
     );
 }
+
+#[test]
+fn adapt_settings_are_validated() {
+    let out = proof(
+        &["serve", "--dev", "--check-config"],
+        &[("PROOF_ADAPT_SELECTOR", "weighted")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("`adapt.selector: weighted` needs `adapt.weights_file`")
+    );
+    let out = proof(
+        &["serve", "--dev", "--check-config"],
+        &[("PROOF_ADAPT_SELECTOR", "fancy")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown variant `fancy`")
+    );
+    let bad = tmpdir("w").join("w.yaml");
+    std::fs::write(&bad, "weights: {a: -1}\n").unwrap();
+    let dir = tmpdir("adaptcfg");
+    let cfg = dir.join("c.yaml");
+    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nadapt: {{selector: weighted, weights_file: {}}}\n", support::sqlite_url("adaptcfg"), root().join("lists").display(), bad.display())).unwrap();
+    let out = proof(&["serve", "--config", cfg.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("must be a whole number")
+    );
+}

@@ -1,7 +1,7 @@
 //! Criterion benchmarks for the core targets (see docs/benchmarks.md):
 //! compile `lksg.v1`; evaluate it with 100, 10,000 and 1,000,000 supplier hashes against a
 //! 100,000-entry sanctions list (evaluation alone, and end to end from context JSON);
-//! build a 1,000,000-entry list.
+//! build a 1,000,000-entry list; select and plan lksg.v1 for 1,000 suppliers.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -13,6 +13,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use proof_core::eval::{self, context};
 use proof_core::hash::sha256;
 use proof_core::lists::{LeafKind, RefList, Registry, parse_list};
+use proof_core::orchestrator::{self, BasicSelector, WeightedSelector, Weights};
 use proof_core::policy::{self, LintMode};
 use proof_core::temporal::parse_timestamp;
 use serde_json::json;
@@ -95,5 +96,29 @@ fn build_list(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compile, evaluate, build_list);
+fn adapt(c: &mut Criterion) {
+    let ir = policy::compile(POLICY, LintMode::Strict).unwrap().ir;
+    let hashes: Vec<String> = (0..1000).map(|i| hex::encode(leaf("c", i))).collect();
+    let ctx_json = json!({
+        "supplier_hashes": hashes,
+        "supplier_regions": [hex::encode(leaf("x", 1))],
+        "sanctions_root": hex::encode(leaf("s", 0)),
+        "high_risk_root": hex::encode(leaf("r", 0)),
+        "audit_dates": ["2025-01-01"],
+    });
+    let ctx = context::decode(&ir.inputs, &ctx_json).unwrap();
+    let as_of = parse_timestamp("2025-06-30T00:00:00Z").unwrap();
+    let weights =
+        Weights::parse("weights: {no_sanctions: 1, no_conflict_regions: 1, audit_fresh: 3}")
+            .unwrap();
+    let weighted = WeightedSelector { weights: weights.0 };
+    c.bench_function("adapt/select_plan/weighted/1000", |b| {
+        b.iter(|| orchestrator::plan(&ir, black_box(&ctx), as_of, &weighted).unwrap());
+    });
+    c.bench_function("adapt/select_plan/basic/1000", |b| {
+        b.iter(|| orchestrator::plan(&ir, black_box(&ctx), as_of, &BasicSelector).unwrap());
+    });
+}
+
+criterion_group!(benches, compile, evaluate, build_list, adapt);
 criterion_main!(benches);

@@ -14,11 +14,12 @@ pub use expr::eval_const;
 use crate::hash::{self, CanonicalError};
 use crate::ir::{Expr, Ir, Lit, Op, Rule, Severity};
 use crate::lists::{RefList, Registry};
+use crate::orchestrator::{self, Plan, RuleSelector};
 use crate::temporal;
 use expr::{Env, Fault, Val};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -118,6 +119,27 @@ pub enum EvalError {
     /// Hashing the context failed.
     #[error(transparent)]
     Canonical(#[from] CanonicalError),
+    /// The selector does not fit the policy (e.g. weights for unknown rules).
+    #[error(transparent)]
+    Select(#[from] crate::orchestrator::SelectError),
+}
+
+/// How to run a verification beyond the defaults.
+#[derive(Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    /// Plan with this selector and run the active rules in plan order (cheapest first).
+    pub selector: Option<&'a dyn RuleSelector>,
+    /// Stop at the first failing rule of severity `fail`; the rest are `skipped`.
+    pub fail_fast: bool,
+}
+
+/// A report, and the plan it followed when one was made.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// The report.
+    pub report: Report,
+    /// The plan, with a selector.
+    pub plan: Option<Plan>,
 }
 
 /// Why a rule is active.
@@ -184,10 +206,54 @@ pub fn verify(
     as_of: Option<OffsetDateTime>,
     lists: &Registry,
 ) -> Result<Report, EvalError> {
+    verify_with(ir, ctx_json, as_of, lists, RunOptions::default()).map(|v| v.report)
+}
+
+/// [`verify`] with a plan and/or `fail_fast`. Results are always listed in policy order;
+/// with a selector the active rules are evaluated in plan order.
+///
+/// # Errors
+/// As [`verify`], and [`EvalError::Select`] when the selector does not fit the policy.
+pub fn verify_with(
+    ir: &Ir,
+    ctx_json: &Json,
+    as_of: Option<OffsetDateTime>,
+    lists: &Registry,
+    opts: RunOptions<'_>,
+) -> Result<Verification, EvalError> {
     let ctx = context::decode(&ir.inputs, ctx_json)?;
+    let as_of = resolve_as_of(as_of, &ctx);
+    let plan = opts
+        .selector
+        .map(|s| orchestrator::plan(ir, &ctx, as_of, s))
+        .transpose()?;
+    let order = plan.as_ref().map(|p| p.order.as_slice());
+    let report = verify_decoded(ir, ctx_json, &ctx, as_of, lists, order, opts.fail_fast)?;
+    Ok(Verification { report, plan })
+}
+
+/// The evaluation time: `as_of` if given, else the context's, else the clock.
+#[must_use]
+pub fn resolve_as_of(as_of: Option<OffsetDateTime>, ctx: &Context) -> OffsetDateTime {
+    as_of.or(ctx.as_of).unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+/// The report for a context already decoded from `ctx_json`, evaluating active rules in
+/// `order` (default: policy order), optionally stopping at the first failing `fail` rule.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_decoded(
+    ir: &Ir,
+    ctx_json: &Json,
+    ctx: &Context,
+    as_of: OffsetDateTime,
+    lists: &Registry,
+    order: Option<&[String]>,
+    fail_fast: bool,
+) -> Result<Report, EvalError> {
     let context_hash = hash::value_sha256(ctx_json)?;
-    let as_of = as_of.or(ctx.as_of).unwrap_or_else(OffsetDateTime::now_utc);
-    let results = evaluate(ir, &ctx, as_of, lists)?;
+    let results = run(ir, ctx, as_of, lists, order, fail_fast)?;
     Ok(Report {
         verdict: verdict(&results),
         policy_id: ir.policy_id.clone(),
@@ -211,17 +277,61 @@ pub fn evaluate(
     as_of: OffsetDateTime,
     lists: &Registry,
 ) -> Result<Vec<RuleResult>, EvalError> {
+    run(ir, ctx, as_of, lists, None, false)
+}
+
+/// Evaluates the active rules in `order` (default: policy order), optionally stopping at
+/// the first failing `fail` rule, and lists results in policy order.
+fn run(
+    ir: &Ir,
+    ctx: &Context,
+    as_of: OffsetDateTime,
+    lists: &Registry,
+    order: Option<&[String]>,
+    fail_fast: bool,
+) -> Result<Vec<RuleResult>, EvalError> {
     let today = temporal::utc_day(as_of);
     let env = Env { ctx, today };
     let active = select(ir, ctx, today);
-    ir.rules
+    let default_order: Vec<&str> = ir
+        .rules
         .iter()
-        .zip(active)
-        .map(|(rule, reason)| match reason {
-            Some(_) => eval_rule(rule, &env, lists),
-            None => Ok(skipped(rule, ir)),
+        .zip(&active)
+        .filter(|(_, a)| a.is_some())
+        .map(|(r, _)| r.id.as_str())
+        .collect();
+    let order: Vec<&str> = order.map_or(default_order, |o| o.iter().map(String::as_str).collect());
+    let mut done: BTreeMap<&str, RuleResult> = BTreeMap::new();
+    let mut stopped_at: Option<&str> = None;
+    for id in order {
+        let Some(rule) = ir.rule(id) else { continue };
+        let r = match stopped_at {
+            Some(at) => RuleResult {
+                rule_id: rule.id.clone(),
+                status: Status::Skipped,
+                severity: rule.severity,
+                detail: format!("not evaluated: fail_fast stopped after `{at}` failed"),
+                evidence: None,
+            },
+            None => eval_rule(rule, &env, lists)?,
+        };
+        if fail_fast
+            && stopped_at.is_none()
+            && r.status == Status::Fail
+            && r.severity == Severity::Fail
+        {
+            stopped_at = Some(id);
+        }
+        done.insert(id, r);
+    }
+    Ok(ir
+        .rules
+        .iter()
+        .map(|rule| {
+            done.remove(rule.id.as_str())
+                .unwrap_or_else(|| skipped(rule, ir))
         })
-        .collect()
+        .collect())
 }
 
 /// FAIL if a `fail` rule failed, else WARN if a `warn` rule failed, else OK.

@@ -8,6 +8,7 @@
 //! - [`ir`]: the IR v1 model, its canonical JSON bytes and its hashes
 //! - [`eval`]: context JSON → validated context → evaluation → [`eval::Report`]
 //! - [`lists`]: reference lists as Merkle sets, identifier normalisation, the root registry
+//! - [`orchestrator`]: rule selection and deterministic, cost-ordered plans (`proof adapt`)
 //!
 //! Shared pieces: [`diag`] (diagnostics with spans and stable codes), [`hash`] (RFC 8785
 //! canonical JSON and `sha256:` digests), [`json`] (strict JSON reading), [`types`] (the value types of the language) and
@@ -43,6 +44,7 @@ pub mod hash;
 pub mod ir;
 pub mod json;
 pub mod lists;
+pub mod orchestrator;
 pub mod policy;
 pub mod temporal;
 pub mod types;

@@ -177,3 +177,132 @@ proptest! {
         let _ = eval::verify(&ir, &v, None, &Registry::default());
     }
 }
+
+mod orchestrator_properties {
+    use super::*;
+    use proof_core::eval::{RunOptions, context};
+    use proof_core::orchestrator::{self, BasicSelector, WeightedSelector};
+    use std::collections::HashMap;
+
+    /// A generated policy: rule i checks `x{i} <= t_i` (or `>=`) with a severity, and is
+    /// either always active or switched on by some of the predicates `f{j}` (bool inputs).
+    #[derive(Clone, Debug)]
+    struct Gen {
+        rules: Vec<(bool, u8, bool, Vec<usize>)>, // (range_max?, threshold, warn?, activating predicates)
+        preds: usize,
+    }
+
+    fn policies() -> impl Strategy<Value = Gen> {
+        (1usize..4).prop_flat_map(|preds| {
+            prop::collection::vec(
+                (
+                    any::<bool>(),
+                    0u8..10,
+                    any::<bool>(),
+                    prop::collection::vec(0..preds, 0..3),
+                ),
+                1..7,
+            )
+            .prop_map(move |rules| Gen { rules, preds })
+        })
+    }
+
+    fn source(g: &Gen) -> String {
+        let mut s = String::from(
+            "id: gen\nversion: \"1\"\nlegal_basis: [{directive: LkSG, article: \"5\"}]\ninputs:\n",
+        );
+        for i in 0..g.rules.len() {
+            s.push_str(&format!("  x{i}: {{type: number}}\n"));
+        }
+        for j in 0..g.preds {
+            s.push_str(&format!("  f{j}: {{type: bool}}\n"));
+        }
+        s.push_str("rules:\n");
+        for (i, (max, t, warn, _)) in g.rules.iter().enumerate() {
+            let op = if *max { "range_max" } else { "range_min" };
+            let sev = if *warn { "warn" } else { "fail" };
+            s.push_str(&format!(
+                "  - {{id: r{i}, op: {op}, lhs: x{i}, rhs: {t}, severity: {sev}}}\n"
+            ));
+        }
+        s.push_str("adaptivity:\n  predicates:\n");
+        for j in 0..g.preds {
+            s.push_str(&format!("    - {{id: p{j}, expr: f{j}}}\n"));
+        }
+        s.push_str("  activations:\n");
+        for (i, (_, _, _, when)) in g.rules.iter().enumerate() {
+            if !when.is_empty() {
+                let w: Vec<String> = when.iter().map(|j| format!("p{j}")).collect();
+                s.push_str(&format!(
+                    "    - {{when: [{}], rules: [r{i}]}}\n",
+                    w.join(", ")
+                ));
+            }
+        }
+        if g.rules.iter().all(|r| r.3.is_empty()) {
+            s.push_str("    []\n");
+        }
+        s.replace("  activations:\n    []\n", "  activations: []\n")
+    }
+
+    fn ctx(g: &Gen, xs: &[u8], flags: &[bool]) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for i in 0..g.rules.len() {
+            m.insert(format!("x{i}"), json!(xs.get(i).copied().unwrap_or(0)));
+        }
+        for j in 0..g.preds {
+            m.insert(
+                format!("f{j}"),
+                json!(flags.get(j).copied().unwrap_or(false)),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+
+    fn at() -> time::OffsetDateTime {
+        parse_timestamp("2025-01-01T00:00:00Z").unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn plans_are_sorted_by_cost_then_id(g in policies(), weights in prop::collection::vec(0u32..4, 6), xs in prop::collection::vec(0u8..10, 6), flags in prop::collection::vec(any::<bool>(), 3)) {
+            let ir = policy::compile(&source(&g), LintMode::Relaxed).unwrap().ir;
+            let w: HashMap<String, u32> = (0..g.rules.len()).map(|i| (format!("r{i}"), weights[i])).collect();
+            let sel = WeightedSelector { weights: w.clone() };
+            let c = context::decode(&ir.inputs, &ctx(&g, &xs, &flags)).unwrap();
+            let p = orchestrator::plan(&ir, &c, at(), &sel).unwrap();
+            let keys: Vec<(u32, &String)> = p.order.iter().map(|id| (w[id], id)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            prop_assert_eq!(keys, sorted);
+            prop_assert_eq!(p.order.len() + p.skipped.len(), g.rules.len());
+        }
+
+        #[test]
+        fn a_predicate_turning_true_never_removes_a_rule(g in policies(), xs in prop::collection::vec(0u8..10, 6), a in prop::collection::vec(any::<bool>(), 3), b in prop::collection::vec(any::<bool>(), 3)) {
+            let ir = policy::compile(&source(&g), LintMode::Relaxed).unwrap().ir;
+            let more: Vec<bool> = a.iter().zip(&b).map(|(x, y)| *x || *y).collect();
+            let plan = |flags: &[bool]| {
+                let c = context::decode(&ir.inputs, &ctx(&g, &xs, flags)).unwrap();
+                orchestrator::plan(&ir, &c, at(), &BasicSelector).unwrap().active_rules
+            };
+            let (before, after) = (plan(&a), plan(&more));
+            prop_assert!(before.iter().all(|r| after.contains(r)), "{:?} -> {:?}", before, after);
+        }
+
+        #[test]
+        fn fail_fast_and_adaptivity_never_change_the_verdict(g in policies(), xs in prop::collection::vec(0u8..10, 6), flags in prop::collection::vec(any::<bool>(), 3)) {
+            let ir = policy::compile(&source(&g), LintMode::Relaxed).unwrap().ir;
+            let c = ctx(&g, &xs, &flags);
+            let reg = Registry::default();
+            let full = eval::verify(&ir, &c, Some(at()), &reg).unwrap();
+            for (selector, fail_fast) in [(None, true), (Some(&BasicSelector as &dyn orchestrator::RuleSelector), false), (Some(&BasicSelector as &dyn orchestrator::RuleSelector), true)] {
+                let v = eval::verify_with(&ir, &c, Some(at()), &reg, RunOptions { selector, fail_fast }).unwrap();
+                prop_assert_eq!(v.report.verdict, full.verdict);
+                if !fail_fast {
+                    prop_assert_eq!(&v.report, &full, "without fail_fast the adaptive report is the full report");
+                }
+            }
+        }
+    }
+}

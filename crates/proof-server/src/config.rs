@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 17] = [
+pub const LEAVES: [&str; 19] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -28,6 +28,8 @@ pub const LEAVES: [&str; 17] = [
     "log.level",
     "log.format",
     "readiness.require_lists",
+    "adapt.selector",
+    "adapt.weights_file",
 ];
 
 /// Settings without which the service cannot start (no default outside `--dev`).
@@ -72,6 +74,30 @@ pub struct Settings {
     /// What `/readyz` requires.
     #[serde(default)]
     pub readiness: Readiness,
+    /// The orchestrator used by `POST /proof/adapt` and `/verify` with `adaptive`.
+    #[serde(default)]
+    pub adapt: AdaptSettings,
+}
+
+/// Orchestrator settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdaptSettings {
+    /// `basic` (default costs) or `weighted` (costs from `weights_file`).
+    pub selector: SelectorKind,
+    /// Weights YAML (`weights: {rule_id: cost}`), required for `weighted`.
+    pub weights_file: Option<PathBuf>,
+}
+
+/// Which selector.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SelectorKind {
+    /// Predicates only, default costs.
+    #[default]
+    Basic,
+    /// Costs from a weights file.
+    Weighted,
 }
 
 /// A listener address; port 0 picks a free port (logged at startup).
@@ -347,6 +373,15 @@ impl Settings {
         }
         if self.store.max_connections == 0 {
             p.push("`store.max_connections` must be greater than 0".into());
+        }
+        match (self.adapt.selector, &self.adapt.weights_file) {
+            (SelectorKind::Weighted, None) => {
+                p.push("`adapt.selector: weighted` needs `adapt.weights_file`".into())
+            }
+            (SelectorKind::Basic, Some(_)) => {
+                p.push("`adapt.weights_file` applies only to `adapt.selector: weighted`".into())
+            }
+            _ => {}
         }
         if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {
             p.push("`api.bind` and `admin.bind` must differ".into());

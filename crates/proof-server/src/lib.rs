@@ -27,6 +27,7 @@ pub mod store;
 pub mod telemetry;
 
 use config::Settings;
+use proof_core::orchestrator::RuleSelector;
 use proof_core::policy::{self, LintMode};
 use state::AppState;
 use std::future::Future;
@@ -111,6 +112,24 @@ async fn store_policy_dir(store: &Store, dir: &std::path::Path) -> Result<usize,
     Ok(n)
 }
 
+/// The configured selector; a weights file that does not parse stops startup.
+fn selector(
+    a: &config::AdaptSettings,
+) -> Result<Box<dyn RuleSelector + Send + Sync>, StartupError> {
+    use proof_core::orchestrator::{BasicSelector, WeightedSelector, Weights};
+    match (a.selector, &a.weights_file) {
+        (config::SelectorKind::Weighted, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                StartupError::Content(format!("cannot read `{}`: {e}", path.display()))
+            })?;
+            let w = Weights::parse(&text)
+                .map_err(|e| StartupError::Content(format!("`{}`: {e}", path.display())))?;
+            Ok(Box::new(WeightedSelector { weights: w.0 }))
+        }
+        _ => Ok(Box::new(BasicSelector)),
+    }
+}
+
 impl Application {
     /// Validates settings, loads lists, opens and migrates the store, stores the policy
     /// directory, and binds both listeners (port 0 picks a free port).
@@ -126,6 +145,7 @@ impl Application {
             let n = store_policy_dir(&store, dir).await?;
             tracing::info!(policies = n, dir = %dir.display(), "policy directory stored");
         }
+        let selector = selector(&settings.adapt)?;
         let metrics = metrics::Metrics::new();
         let cache = cache::IrCache::new(
             settings.cache.capacity,
@@ -140,6 +160,7 @@ impl Application {
             cache,
             lists: Arc::new(lists),
             metrics,
+            selector,
         });
         Ok(Self { api, admin, state })
     }

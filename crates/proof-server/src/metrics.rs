@@ -32,6 +32,14 @@ pub mod names {
     pub const CACHE_ENTRIES: &str = "proof_cache_entries";
     /// Counter.
     pub const STORE_ERRORS: &str = "proof_store_errors";
+    /// Counter: rules selected as active, summed over plans.
+    pub const ADAPT_SELECTED_RULES: &str = "adapt_selected_rules";
+    /// Counter `{selector}`.
+    pub const ADAPT_PLANS: &str = "adapt_plans";
+    /// Counter.
+    pub const ADAPT_SELECTION_FAILURES: &str = "adapt_selection_failures";
+    /// Histogram (1 µs to about 1 s).
+    pub const ADAPT_SELECTION_LATENCY: &str = "adapt_selection_latency_seconds";
 }
 
 /// `{route, method, status}`.
@@ -71,6 +79,13 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_01, 2.0, 21))
 }
 
+/// `{selector}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SelectorLabel {
+    /// `basic` or `weighted`.
+    pub selector: String,
+}
+
 /// The metric handles.
 #[derive(Clone)]
 pub struct Metrics {
@@ -93,6 +108,14 @@ pub struct Metrics {
     pub cache_entries: Gauge,
     /// Store failures.
     pub store_errors: Counter,
+    /// Active rules selected by plans.
+    pub adapt_selected_rules: Counter,
+    /// Plans made, by selector.
+    pub adapt_plans: Family<SelectorLabel, Counter>,
+    /// Selections that failed (context or weights that do not fit).
+    pub adapt_selection_failures: Counter,
+    /// Time to select and plan.
+    pub adapt_selection_latency: Histogram,
 }
 
 impl Default for Metrics {
@@ -117,6 +140,11 @@ impl Metrics {
         let cache_requests = Family::<ResultLabel, Counter>::default();
         let cache_entries = Gauge::default();
         let store_errors = Counter::default();
+        let adapt_selected_rules = Counter::default();
+        let adapt_plans = Family::<SelectorLabel, Counter>::default();
+        let adapt_selection_failures = Counter::default();
+        // 1 µs .. ~1 s in 21 buckets.
+        let adapt_selection_latency = Histogram::new(exponential_buckets(0.000_001, 2.0, 21));
         r.register(
             names::HTTP_REQUESTS,
             "HTTP requests by route template, method and status",
@@ -162,6 +190,26 @@ impl Metrics {
             "Policy store failures",
             store_errors.clone(),
         );
+        r.register(
+            names::ADAPT_SELECTED_RULES,
+            "Rules selected as active by the orchestrator",
+            adapt_selected_rules.clone(),
+        );
+        r.register(
+            names::ADAPT_PLANS,
+            "Plans made, by selector",
+            adapt_plans.clone(),
+        );
+        r.register(
+            names::ADAPT_SELECTION_FAILURES,
+            "Selections that failed",
+            adapt_selection_failures.clone(),
+        );
+        r.register(
+            names::ADAPT_SELECTION_LATENCY,
+            "Time to select and order rules",
+            adapt_selection_latency.clone(),
+        );
         Self {
             registry: Arc::new(r),
             http_requests,
@@ -173,6 +221,10 @@ impl Metrics {
             cache_requests,
             cache_entries,
             store_errors,
+            adapt_selected_rules,
+            adapt_plans,
+            adapt_selection_failures,
+            adapt_selection_latency,
         }
     }
 

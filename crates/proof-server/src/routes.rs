@@ -1,6 +1,7 @@
 //! The two routers: the public API and the admin listener (health, readiness, metrics,
 //! cache flush), which an ingress never routes.
 
+pub(crate) mod adapt;
 pub(crate) mod admin;
 pub(crate) mod compile;
 pub(crate) mod policies;
@@ -47,6 +48,7 @@ fn observed(router: Router<AppState>, state: &AppState) -> Router {
 pub fn api(state: &AppState) -> Router {
     let r = Router::new()
         .route("/verify", post(verify::verify))
+        .route("/proof/adapt", post(adapt::adapt))
         .route("/policy/compile", post(compile::compile))
         .route("/policy/{id}", get(policies::get_policy))
         .route("/policies", get(policies::list_policies))

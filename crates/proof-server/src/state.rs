@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use proof_core::lists::Registry;
+use proof_core::orchestrator::RuleSelector;
 use std::sync::Arc;
 
 /// What handlers share. Cloned for every request and middleware layer, so it is one
@@ -39,4 +40,6 @@ pub struct Shared {
     pub lists: Arc<Registry>,
     /// Metric handles.
     pub metrics: Metrics,
+    /// The orchestrator's selector (from `adapt.*`).
+    pub selector: Box<dyn RuleSelector + Send + Sync>,
 }

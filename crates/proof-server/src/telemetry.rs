@@ -108,6 +108,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         context_hash = tracing::field::Empty,
         verdict = tracing::field::Empty,
         failed_rules = tracing::field::Empty,
+        active_rules = tracing::field::Empty,
     );
     let timeout = Duration::from_millis(state.settings.limits.request_timeout_ms);
     let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await

@@ -4,12 +4,14 @@
 use super::policies::{resolve, selector};
 use crate::error::ApiError;
 use crate::extract::JsonValue;
+use crate::metrics::SelectorLabel;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use proof_core::eval::{self, EvalError};
+use proof_core::eval::{self, Context, EvalError};
 use proof_core::ir::{Ir, IrError};
+use proof_core::orchestrator::{self, Plan};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -51,7 +53,7 @@ struct Head {
 }
 
 impl VerifyRequest {
-    fn from_body(body: Value) -> Result<Self, ApiError> {
+    pub(super) fn from_body(body: Value) -> Result<Self, ApiError> {
         let Value::Object(mut m) = body else {
             return Err(ApiError::invalid("the body must be a JSON object"));
         };
@@ -78,9 +80,15 @@ impl VerifyRequest {
 pub struct VerifyOptions {
     /// Evaluation time, RFC 3339; default: the context's `as_of`, else the server clock.
     pub as_of: Option<String>,
+    /// Plan with the configured selector and evaluate the active rules cheapest first.
+    #[serde(default)]
+    pub adaptive: bool,
+    /// Stop at the first failing rule of severity `fail`; the rest are reported `skipped`.
+    #[serde(default)]
+    pub fail_fast: bool,
 }
 
-async fn pick_ir(state: &AppState, req: &VerifyRequest) -> Result<Arc<Ir>, ApiError> {
+pub(super) async fn pick_ir(state: &AppState, req: &VerifyRequest) -> Result<Arc<Ir>, ApiError> {
     match (&req.policy_id, &req.ir) {
         (Some(_), Some(_)) => Err(ApiError::invalid("give `policy_id` or `ir`, not both")),
         (None, None) => Err(ApiError::invalid(
@@ -150,17 +158,9 @@ pub async fn verify(
     result
 }
 
-async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError> {
-    let ir = pick_ir(state, req).await?;
-    let as_of = req
-        .options
-        .as_of
-        .as_deref()
-        .map(proof_core::temporal::parse_timestamp)
-        .transpose()
-        .map_err(|m| ApiError::invalid(format!("`options.as_of`: {m}")))?;
-    let start = Instant::now();
-    let report = eval::verify(&ir, &req.context, as_of, &state.lists).map_err(|e| match e {
+/// Maps an evaluation error to its problem document.
+pub(super) fn eval_error(e: EvalError) -> ApiError {
+    match e {
         EvalError::Context(c) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_context",
@@ -179,8 +179,86 @@ async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError
             .with("path", json!(path))
             .with("root", json!(root))
         }
+        EvalError::Select(s) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "weights_mismatch",
+            s.to_string(),
+        ),
         EvalError::Canonical(_) => ApiError::internal(),
-    })?;
+    }
+}
+
+/// The parsed `options.as_of`.
+pub(super) fn as_of(req: &VerifyRequest) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    req.options
+        .as_of
+        .as_deref()
+        .map(proof_core::temporal::parse_timestamp)
+        .transpose()
+        .map_err(|m| ApiError::invalid(format!("`options.as_of`: {m}")))
+}
+
+/// Decodes the context and plans it with the configured selector, counting the
+/// orchestrator metrics.
+pub(super) fn make_plan(
+    state: &AppState,
+    ir: &Ir,
+    req: &VerifyRequest,
+    at: Option<time::OffsetDateTime>,
+) -> Result<(Context, time::OffsetDateTime, Plan), ApiError> {
+    let m = &state.metrics;
+    let start = Instant::now();
+    let result = eval::context::decode(&ir.inputs, &req.context)
+        .map_err(EvalError::from)
+        .and_then(|ctx| {
+            let at = eval::resolve_as_of(at, &ctx);
+            let plan = orchestrator::plan(ir, &ctx, at, state.selector.as_ref())?;
+            Ok((ctx, at, plan))
+        });
+    m.adapt_selection_latency
+        .observe(start.elapsed().as_secs_f64());
+    match result {
+        Ok((ctx, at, plan)) => {
+            m.adapt_plans
+                .get_or_create(&SelectorLabel {
+                    selector: plan.selector.clone(),
+                })
+                .inc();
+            m.adapt_selected_rules
+                .inc_by(plan.active_rules.len() as u64);
+            tracing::Span::current().record("active_rules", plan.order.join(",").as_str());
+            Ok((ctx, at, plan))
+        }
+        Err(e) => {
+            m.adapt_selection_failures.inc();
+            Err(eval_error(e))
+        }
+    }
+}
+
+async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError> {
+    let ir = pick_ir(state, req).await?;
+    let at = as_of(req)?;
+    let start = Instant::now();
+    let report = if req.options.adaptive {
+        let (ctx, at, plan) = make_plan(state, &ir, req, at)?;
+        eval::verify_decoded(
+            &ir,
+            &req.context,
+            &ctx,
+            at,
+            &state.lists,
+            Some(&plan.order),
+            req.options.fail_fast,
+        )
+    } else {
+        let opts = eval::RunOptions {
+            selector: None,
+            fail_fast: req.options.fail_fast,
+        };
+        eval::verify_with(&ir, &req.context, at, &state.lists, opts).map(|v| v.report)
+    }
+    .map_err(eval_error)?;
     state
         .metrics
         .verify_duration

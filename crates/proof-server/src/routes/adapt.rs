@@ -1,0 +1,33 @@
+//! `POST /proof/adapt`: the plan for a context (which rules run, in which order, why),
+//! made with the configured selector. The body is a verify request; the answer is the same
+//! plan `proof adapt --dry-run` prints.
+
+use super::verify::{VerifyRequest, as_of, make_plan, pick_ir};
+use crate::error::ApiError;
+use crate::extract::JsonValue;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+/// `POST /proof/adapt`.
+#[utoipa::path(post, path = "/proof/adapt", request_body = VerifyRequest,
+    responses((status = 200, description = "The plan: `policy_id`, `ir_hash`, `selector`, `as_of`, `active_rules`, `order`, `cost`, `cost_sum`, `reason`, `skipped`", content_type = "application/json", body = Object),
+              (status = 422, description = "`invalid_context`, `weights_mismatch`, `invalid_request`")))]
+pub async fn adapt(
+    State(state): State<AppState>,
+    JsonValue(body): JsonValue,
+) -> Result<Response, ApiError> {
+    let req = VerifyRequest::from_body(body)?;
+    if req.options.adaptive || req.options.fail_fast {
+        return Err(ApiError::invalid(
+            "`adaptive` and `fail_fast` apply to /verify, not to /proof/adapt",
+        ));
+    }
+    let ir = pick_ir(&state, &req).await?;
+    let (_, _, plan) = make_plan(&state, &ir, &req, as_of(&req)?)?;
+    tracing::Span::current().record("policy_id", plan.policy_id.as_str());
+    tracing::Span::current().record("ir_hash", plan.ir_hash.as_str());
+    let body = plan.to_pretty_json().map_err(|_| ApiError::internal())?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
