@@ -14,6 +14,7 @@ use utoipa::OpenApi;
     ),
     paths(
         routes::verify::verify,
+        routes::adapt::adapt,
         routes::compile::compile,
         routes::policies::get_policy,
         routes::policies::list_policies,
