@@ -17,6 +17,7 @@ fn committed_openapi_matches_the_code() {
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     for path in [
         "/verify",
+        "/proof/adapt",
         "/policy/compile",
         "/policy/{id}",
         "/policies",
