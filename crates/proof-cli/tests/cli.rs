@@ -265,19 +265,12 @@ fn malformed_context_json_names_the_file_line_and_column() {
         "broken.json",
         "{\n  \"supplier_hashes\": [\n    \"abc\",\n  ]\n}\n",
     );
-    let out = proof(&[
-        "verify",
-        "--policy",
-        "lksg.v1",
-        "--context",
-        ctx.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("broken.json` is not valid JSON") && err.contains("line 4"),
-        "{err}"
+    let c = ctx.to_str().unwrap();
+    fails_with(
+        &["verify", "--policy", "lksg.v1", "--context", c],
+        "broken.json` is not valid JSON",
     );
+    fails_with(&["verify", "--policy", "lksg.v1", "--context", c], "line 4");
 }
 
 #[test]
@@ -286,36 +279,25 @@ fn duplicate_context_keys_and_deep_nesting_are_refused() {
         "dup.json",
         "{\"supplier_hashes\": [],\n \"supplier_hashes\": []}",
     );
-    let out = proof(&[
-        "verify",
-        "--policy",
-        "lksg.v1",
-        "--context",
-        dup.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("duplicate key `supplier_hashes` at line 2"),
-        "{}",
-        stderr(&out)
-    );
     let deep = tmp(
         "deep.json",
         &format!("{{\"a\": {}{}}}", "[".repeat(1000), "]".repeat(1000)),
     );
-    let out = proof(&[
-        "verify",
-        "--policy",
-        "lksg.v1",
-        "--context",
-        deep.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("recursion limit exceeded"),
-        "{}",
-        stderr(&out)
-    );
+    for (file, want) in [
+        (dup, "duplicate key `supplier_hashes` at line 2"),
+        (deep, "recursion limit exceeded"),
+    ] {
+        fails_with(
+            &[
+                "verify",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                file.to_str().unwrap(),
+            ],
+            want,
+        );
+    }
 }
 
 #[test]
