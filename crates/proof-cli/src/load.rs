@@ -20,16 +20,23 @@ pub struct Dirs {
     pub lists_dir: Option<PathBuf>,
 }
 
-/// Reads a file, or standard input for `-`.
+/// Reads a file, or standard input for `-`. A leading UTF-8 byte-order mark (as some
+/// editors and spreadsheet exports write) is dropped.
 pub fn read_text(path: &Path) -> Result<String> {
-    if path.as_os_str() == "-" {
+    let text = if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .context("cannot read standard input")?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+        s
+    } else {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?
+    };
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 /// Writes `text` to `out`, or to standard output.

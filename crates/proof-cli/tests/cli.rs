@@ -586,3 +586,26 @@ fn adapt_refuses_bad_selectors_weights_and_policies() {
         fails_with(&args, want);
     }
 }
+
+#[test]
+fn files_with_a_byte_order_mark_read_like_files_without() {
+    let ctx = std::fs::read_to_string(root().join("examples/context_ok.json")).unwrap();
+    let with_bom = tmp("bom-context.json", &format!("\u{feff}{ctx}"));
+    let out = proof(&[
+        "verify",
+        "--policy",
+        "lksg.v1",
+        "--context",
+        with_bom.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list = std::fs::read_to_string(root().join("lists/high-risk-regions.csv")).unwrap();
+    let bom_list = tmp("bom-list.csv", &format!("\u{feff}{list}"));
+    let a = proof(&["lists", "root", "lists/high-risk-regions.csv", "--json"]);
+    let b = proof(&["lists", "root", bom_list.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        stdout(&a),
+        stdout(&b),
+        "same root and the same provenance header"
+    );
+}

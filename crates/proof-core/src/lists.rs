@@ -211,6 +211,7 @@ fn list_err(line: usize, message: impl Into<String>) -> ListError {
 /// # Errors
 /// [`ListError`] naming the line and the problem.
 pub fn parse_list(default_name: &str, text: &str) -> Result<RefList, ListError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut meta = BTreeMap::new();
     let mut data_start = 0;
     let mut first_data = None;

@@ -79,6 +79,9 @@ async fn store_policy_dir(store: &Store, dir: &std::path::Path) -> Result<usize,
     for file in fsload::files(dir, &["yml", "yaml"]).map_err(StartupError::Content)? {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| StartupError::Content(format!("cannot read `{}`: {e}", file.display())))?;
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map_or_else(|| text.clone(), str::to_owned);
         let compiled = policy::compile(&text, LintMode::Strict).map_err(|e| {
             let name = file.display().to_string();
             let lines: Vec<String> = e.diagnostics.iter().map(|d| d.render(&name)).collect();
