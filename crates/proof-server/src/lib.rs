@@ -50,7 +50,7 @@ pub enum StartupError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
     /// A listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
