@@ -219,7 +219,11 @@ fn request_timeout_and_concurrency_take_effect() {
     std::thread::sleep(Duration::from_millis(50));
     let start = Instant::now();
     assert_eq!(get(&client(), &format!("{}/lists", fast.api)).0, 200);
-    assert!(start.elapsed() < Duration::from_millis(500));
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "a free slot answered after {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

@@ -172,6 +172,19 @@ impl Server {
     pub fn log_lines(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
     }
+
+    /// The first log line matching `pred`, waiting up to 10 s for the reader thread (log
+    /// lines are read from the server's stdout asynchronously).
+    pub fn wait_for_log(&self, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Some(l) = self.logs.lock().unwrap().iter().find(|l| pred(l)) {
+                return Some(l.clone());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
 }
 
 impl Drop for Server {
