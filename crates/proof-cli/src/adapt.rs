@@ -2,12 +2,11 @@
 //! print the plan, otherwise also evaluate it and print `{plan, report}`.
 
 use crate::exit::Exit;
-use crate::load::{Dirs, policy_ir, read_text, registry, write_out};
+use crate::load::{Inputs, read_text};
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use proof_core::eval::{self, RunOptions, Verdict, context};
+use proof_core::eval::{self, RunOptions, context};
 use proof_core::orchestrator::{self, BasicSelector, RuleSelector, WeightedSelector, Weights};
-use proof_core::temporal::parse_timestamp;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -21,12 +20,8 @@ pub enum SelectorArg {
 
 #[derive(Args)]
 pub struct AdaptArgs {
-    /// A policy id (looked up as DIR/ID.yml) or a policy file (YAML or compiled IR `.json`).
-    #[arg(long)]
-    policy: String,
-    /// The context JSON file (`-` for standard input).
-    #[arg(long)]
-    context: PathBuf,
+    #[command(flatten)]
+    inputs: Inputs,
     /// How rules are selected and priced.
     #[arg(long, value_enum, default_value = "basic")]
     selector: SelectorArg,
@@ -39,14 +34,6 @@ pub struct AdaptArgs {
     /// Stop at the first failing rule of severity `fail` (the rest are skipped).
     #[arg(long)]
     fail_fast: bool,
-    /// Evaluation time (RFC 3339). Default: the context's `as_of`, else the clock.
-    #[arg(long)]
-    as_of: Option<String>,
-    /// Write the output here instead of standard output.
-    #[arg(short, long)]
-    output: Option<PathBuf>,
-    #[command(flatten)]
-    dirs: Dirs,
 }
 
 #[derive(Serialize)]
@@ -68,26 +55,19 @@ fn selector(a: &AdaptArgs) -> Result<Box<dyn RuleSelector>> {
 }
 
 pub fn run(a: &AdaptArgs) -> Result<Exit> {
-    let as_of = a
-        .as_of
-        .as_deref()
-        .map(parse_timestamp)
-        .transpose()
-        .map_err(|m| anyhow!("--as-of: {m}"))?;
+    let i = &a.inputs;
+    let as_of = i.as_of()?;
     let sel = selector(a)?;
-    let ir = policy_ir(&a.policy, &a.dirs.policy_dir)?;
-    let file = a.context.display().to_string();
-    let ctx_json = proof_core::json::from_str_strict(&read_text(&a.context)?)
-        .with_context(|| format!("`{file}` is not valid JSON"))?;
+    let ir = i.ir()?;
+    let (file, ctx_json) = i.context_json()?;
     if a.dry_run {
         let ctx = context::decode(&ir.inputs, &ctx_json)
             .map_err(|e| anyhow!("`{file}`: invalid context at {e}"))?;
-        let at = as_of.or(ctx.as_of).unwrap_or_else(time_now);
-        let plan = orchestrator::plan(&ir, &ctx, at, sel.as_ref())?;
-        write_out(a.output.as_deref(), &plan.to_pretty_json()?)?;
+        let plan = orchestrator::plan(&ir, &ctx, eval::resolve_as_of(as_of, &ctx), sel.as_ref())?;
+        i.write(&plan.to_pretty_json()?)?;
         return Ok(Exit::Ok);
     }
-    let lists = registry(a.dirs.lists_dir.as_deref())?;
+    let lists = i.lists()?;
     let opts = RunOptions {
         selector: Some(sel.as_ref()),
         fail_fast: a.fail_fast,
@@ -100,14 +80,6 @@ pub fn run(a: &AdaptArgs) -> Result<Exit> {
         report: &v.report,
     })?;
     out.push('\n');
-    write_out(a.output.as_deref(), &out)?;
-    Ok(match v.report.verdict {
-        Verdict::Ok => Exit::Ok,
-        Verdict::Warn => Exit::Warn,
-        Verdict::Fail => Exit::Fail,
-    })
-}
-
-fn time_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
+    i.write(&out)?;
+    Ok(v.report.verdict.into())
 }

@@ -18,3 +18,14 @@ impl From<Exit> for std::process::ExitCode {
         Self::from(e as u8)
     }
 }
+
+impl From<proof_core::eval::Verdict> for Exit {
+    fn from(v: proof_core::eval::Verdict) -> Self {
+        use proof_core::eval::Verdict;
+        match v {
+            Verdict::Ok => Self::Ok,
+            Verdict::Warn => Self::Warn,
+            Verdict::Fail => Self::Fail,
+        }
+    }
+}

@@ -9,6 +9,59 @@ use proof_server::fsload;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// What `verify` and `adapt` evaluate: a policy, a context, a time, and where to write.
+#[derive(clap::Args)]
+pub struct Inputs {
+    /// A policy id (looked up as DIR/ID.yml) or a policy file (YAML, or compiled IR `.json`).
+    #[arg(long)]
+    pub policy: String,
+    /// The context JSON file (`-` for standard input).
+    #[arg(long)]
+    pub context: PathBuf,
+    /// Evaluation time (RFC 3339). Default: the context's `as_of`, else the clock.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Write the output here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub dirs: Dirs,
+}
+
+impl Inputs {
+    /// `--as-of`, parsed.
+    pub fn as_of(&self) -> Result<Option<time::OffsetDateTime>> {
+        self.as_of
+            .as_deref()
+            .map(proof_core::temporal::parse_timestamp)
+            .transpose()
+            .map_err(|m| anyhow::anyhow!("--as-of: {m}"))
+    }
+
+    /// The compiled policy.
+    pub fn ir(&self) -> Result<Ir> {
+        policy_ir(&self.policy, &self.dirs.policy_dir)
+    }
+
+    /// The context file's name and its JSON (duplicate keys refused).
+    pub fn context_json(&self) -> Result<(String, serde_json::Value)> {
+        let file = self.context.display().to_string();
+        let json = proof_core::json::from_str_strict(&read_text(&self.context)?)
+            .with_context(|| format!("`{file}` is not valid JSON"))?;
+        Ok((file, json))
+    }
+
+    /// The reference lists.
+    pub fn lists(&self) -> Result<Registry> {
+        registry(self.dirs.lists_dir.as_deref())
+    }
+
+    /// Writes `text` to `--output` or standard output.
+    pub fn write(&self, text: &str) -> Result<()> {
+        write_out(self.output.as_deref(), text)
+    }
+}
+
 /// Where policy ids and lists are looked up (shared by `verify` and `adapt`).
 #[derive(clap::Args)]
 pub struct Dirs {
