@@ -1,7 +1,7 @@
 //! `proof serve`: run the verifier service.
 
 use crate::exit::Exit;
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 use clap::Args;
 use proof_server::config::{self, Settings};
 use proof_server::{Application, fsload, shutdown_signal, telemetry};
@@ -40,16 +40,10 @@ fn settings(a: &ServeArgs) -> Result<Settings> {
 
 fn check(s: &Settings) -> Result<Exit> {
     let lists = fsload::lists_dir(&s.lists_dir).map_err(anyhow::Error::msg)?;
-    let mut policies = 0;
-    if let Some(dir) = &s.policy_dir {
-        for f in fsload::files(dir, &["yml", "yaml"]).map_err(anyhow::Error::msg)? {
-            let text = std::fs::read_to_string(&f)
-                .with_context(|| format!("cannot read `{}`", f.display()))?;
-            proof_core::policy::compile(&text, proof_core::policy::LintMode::Strict)
-                .map_err(|e| anyhow!("`{}`: {e}", f.display()))?;
-            policies += 1;
-        }
-    }
+    let policies = match &s.policy_dir {
+        Some(dir) => fsload::policy_dir(dir).map_err(anyhow::Error::msg)?.len(),
+        None => 0,
+    };
     println!("configuration is valid");
     println!("  api:        {}", s.api.bind);
     println!("  admin:      {}", s.admin.bind);

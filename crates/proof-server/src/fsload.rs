@@ -2,7 +2,9 @@
 //! directory into a registry, and the `*.yml`/`*.yaml` files of a policy directory. Shared
 //! by `proof serve` and the CLI; errors name the file.
 
+use proof_core::ir::Ir;
 use proof_core::lists::{RefList, Registry, parse_list};
+use proof_core::policy::{self, LintMode};
 use std::path::{Path, PathBuf};
 
 /// Files in `dir` with one of `exts`, sorted by name.
@@ -48,4 +50,40 @@ pub fn lists_dir(dir: &Path) -> Result<Registry, String> {
         reg.insert(list_file(&f)?)?;
     }
     Ok(reg)
+}
+
+/// A policy file, compiled in strict mode.
+pub struct PolicyFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its text (without a leading byte-order mark).
+    pub source: String,
+    /// The compiled policy.
+    pub ir: Ir,
+}
+
+/// Compiles every `*.yml`/`*.yaml` in `dir` in strict mode.
+///
+/// # Errors
+/// A message naming the file and, for a policy with errors, every diagnostic.
+pub fn policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, String> {
+    files(dir, &["yml", "yaml"])?
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            let source = text
+                .strip_prefix('\u{feff}')
+                .map_or(text.clone(), str::to_owned);
+            let name = path.display().to_string();
+            let ir = policy::compile(&source, LintMode::Strict)
+                .map_err(|e| {
+                    let lines: Vec<String> =
+                        e.diagnostics.iter().map(|d| d.render(&name)).collect();
+                    format!("policy `{name}` does not compile:\n{}", lines.join("\n"))
+                })?
+                .ir;
+            Ok(PolicyFile { path, source, ir })
+        })
+        .collect()
 }

@@ -28,7 +28,6 @@ pub mod telemetry;
 
 use config::Settings;
 use proof_core::orchestrator::RuleSelector;
-use proof_core::policy::{self, LintMode};
 use state::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -75,44 +74,20 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
 /// Compiles every policy in `dir` (strict mode) and stores it; an invalid policy or a
 /// conflicting version stops startup.
 async fn store_policy_dir(store: &Store, dir: &std::path::Path) -> Result<usize, StartupError> {
-    let mut n = 0;
-    for file in fsload::files(dir, &["yml", "yaml"]).map_err(StartupError::Content)? {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| StartupError::Content(format!("cannot read `{}`: {e}", file.display())))?;
-        let text = text
-            .strip_prefix('\u{feff}')
-            .map_or_else(|| text.clone(), str::to_owned);
-        let compiled = policy::compile(&text, LintMode::Strict).map_err(|e| {
-            let name = file.display().to_string();
-            let lines: Vec<String> = e.diagnostics.iter().map(|d| d.render(&name)).collect();
-            StartupError::Content(format!(
-                "policy `{name}` does not compile:\n{}",
-                lines.join("\n")
-            ))
-        })?;
-        let ir = compiled.ir;
-        let bytes = ir
-            .canonical_bytes()
+    let files = fsload::policy_dir(dir).map_err(StartupError::Content)?;
+    for f in &files {
+        let new = NewPolicy::from_ir(&f.ir, f.source.clone())
             .map_err(|e| StartupError::Content(e.to_string()))?;
-        let new = NewPolicy {
-            policy_id: ir.policy_id.clone(),
-            version: ir.version.clone(),
-            policy_hash: ir.policy_hash.clone(),
-            ir_hash: ir.ir_hash.clone(),
-            ir: String::from_utf8(bytes).map_err(|e| StartupError::Content(e.to_string()))?,
-            source: text,
-        };
         if let PutOutcome::Conflict { existing_hash } = store.put(&new).await? {
             return Err(StartupError::Content(format!(
                 "`{}`: policy `{}` version `{}` is already stored with hash {existing_hash}; bump its version",
-                file.display(),
+                f.path.display(),
                 new.policy_id,
                 new.version
             )));
         }
-        n += 1;
     }
-    Ok(n)
+    Ok(files.len())
 }
 
 /// The configured selector; a weights file that does not parse stops startup.

@@ -5,6 +5,8 @@
 
 mod sql;
 
+use proof_core::hash::CanonicalError;
+use proof_core::ir::Ir;
 use sql::{PgStore, SqliteStore};
 use std::future::Future;
 
@@ -23,6 +25,25 @@ pub struct NewPolicy {
     pub ir: String,
     /// The policy source as submitted (YAML or JSON text).
     pub source: String,
+}
+
+impl NewPolicy {
+    /// The row for a compiled policy and the source it came from.
+    ///
+    /// # Errors
+    /// When the IR cannot be canonicalised.
+    pub fn from_ir(ir: &Ir, source: String) -> Result<Self, CanonicalError> {
+        let bytes = ir.canonical_bytes()?;
+        Ok(Self {
+            policy_id: ir.policy_id.clone(),
+            version: ir.version.clone(),
+            policy_hash: ir.policy_hash.clone(),
+            ir_hash: ir.ir_hash.clone(),
+            // INVARIANT: canonical JSON is UTF-8.
+            ir: String::from_utf8_lossy(&bytes).into_owned(),
+            source,
+        })
+    }
 }
 
 /// A stored policy.

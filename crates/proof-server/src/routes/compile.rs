@@ -129,16 +129,7 @@ async fn run(
         .compile_duration
         .observe(start.elapsed().as_secs_f64());
     let ir = compiled.ir;
-    let ir_text = String::from_utf8(ir.canonical_bytes().map_err(|_| ApiError::internal())?)
-        .map_err(|_| ApiError::internal())?;
-    let new = NewPolicy {
-        policy_id: ir.policy_id.clone(),
-        version: ir.version.clone(),
-        policy_hash: ir.policy_hash.clone(),
-        ir_hash: ir.ir_hash.clone(),
-        ir: ir_text,
-        source,
-    };
+    let new = NewPolicy::from_ir(&ir, source).map_err(|_| ApiError::internal())?;
     let outcome = state.store.put(&new).await.map_err(|e| {
         state.metrics.store_errors.inc();
         tracing::error!(error = %e, policy_id = %new.policy_id, "store write failed");
