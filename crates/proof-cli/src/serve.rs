@@ -44,8 +44,28 @@ fn check(s: &Settings) -> Result<Exit> {
         Some(dir) => fsload::policy_dir(dir).map_err(anyhow::Error::msg)?.len(),
         None => 0,
     };
+    let tls = if s.tls.enabled() {
+        let l = proof_server::tls::load(&s.tls, s.dev)
+            .map_err(|e| anyhow::anyhow!("invalid configuration:\n  - TLS: {e}"))?;
+        format!(
+            "on (minimum TLS {}, client certificates {}, server certificate serial {})",
+            match s.tls.min_version {
+                config::TlsVersion::V1_2 => "1.2",
+                config::TlsVersion::V1_3 => "1.3",
+            },
+            match s.tls.client_auth {
+                config::ClientAuthMode::Off => "off",
+                config::ClientAuthMode::Optional => "optional",
+                config::ClientAuthMode::Required => "required",
+            },
+            l.serial
+        )
+    } else {
+        "off (plain HTTP)".to_owned()
+    };
     println!("configuration is valid");
     println!("  api:        {}", s.api.bind);
+    println!("  tls:        {tls}");
     println!("  admin:      {}", s.admin.bind);
     println!(
         "  store:      {} (not contacted by --check-config)",
@@ -89,7 +109,12 @@ pub fn run(a: &ServeArgs) -> Result<Exit> {
         .context("cannot start the async runtime")?;
     rt.block_on(async {
         let app = Application::build(s).await?;
-        tracing::info!(api = %app.api_addr()?, admin = %app.admin_addr()?, "listening");
+        tracing::info!(
+            api = %app.api_addr()?,
+            scheme = app.api_scheme(),
+            admin = %app.admin_addr()?,
+            "listening"
+        );
         app.run_until_stopped(shutdown_signal()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())

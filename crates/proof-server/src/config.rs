@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 19] = [
+pub const LEAVES: [&str; 29] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -30,7 +30,20 @@ pub const LEAVES: [&str; 19] = [
     "readiness.require_lists",
     "adapt.selector",
     "adapt.weights_file",
+    "tls.cert_file",
+    "tls.key_file",
+    "tls.min_version",
+    "tls.client_auth",
+    "tls.client_ca_file",
+    "tls.crl_files",
+    "tls.allowed_sans",
+    "tls.ocsp_file",
+    "tls.handshake_timeout_ms",
+    "tls.reload_interval_ms",
 ];
+
+/// Leaves that hold lists; their environment variables are comma-separated.
+pub const LIST_LEAVES: [&str; 2] = ["tls.crl_files", "tls.allowed_sans"];
 
 /// Settings without which the service cannot start (no default outside `--dev`).
 pub const REQUIRED: [&str; 4] = ["api.bind", "admin.bind", "store.url", "lists_dir"];
@@ -77,6 +90,106 @@ pub struct Settings {
     /// The orchestrator used by `POST /proof/adapt` and `/verify` with `adaptive`.
     #[serde(default)]
     pub adapt: AdaptSettings,
+    /// TLS and client certificates on the API listener (plain HTTP when unset).
+    #[serde(default)]
+    pub tls: TlsSettings,
+    /// Whether the `--dev` profile was applied (set by [`load`], not by a file).
+    #[serde(skip)]
+    pub dev: bool,
+}
+
+/// TLS on the API listener; see `docs/tls.md`. The admin listener stays plain HTTP on a
+/// private address.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    /// Server certificate chain (PEM, leaf first). With `key_file`, turns TLS on.
+    pub cert_file: Option<PathBuf>,
+    /// Server private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// Lowest protocol version accepted: 1.2 or 1.3.
+    pub min_version: TlsVersion,
+    /// Client certificates: `off`, `optional` or `required`.
+    pub client_auth: ClientAuthMode,
+    /// CA bundle (PEM) that client certificates must chain to.
+    pub client_ca_file: Option<PathBuf>,
+    /// CRL files (PEM) checked for every client certificate in the chain.
+    pub crl_files: Vec<PathBuf>,
+    /// Client certificate SANs (DNS names or URIs such as `spiffe://...`) allowed in;
+    /// empty allows any certificate that chains to the CA bundle.
+    pub allowed_sans: Vec<String>,
+    /// A DER OCSP response stapled to handshakes when clients ask for one.
+    pub ocsp_file: Option<PathBuf>,
+    /// Longest a TLS handshake may take before the connection is dropped.
+    pub handshake_timeout_ms: u64,
+    /// How often the files above are checked for changes; a change is applied once it has
+    /// been stable for one more interval. SIGHUP reloads at once.
+    pub reload_interval_ms: u64,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        Self {
+            cert_file: None,
+            key_file: None,
+            min_version: TlsVersion::V1_2,
+            client_auth: ClientAuthMode::Off,
+            client_ca_file: None,
+            crl_files: Vec::new(),
+            allowed_sans: Vec::new(),
+            ocsp_file: None,
+            handshake_timeout_ms: 10_000,
+            reload_interval_ms: 1_000,
+        }
+    }
+}
+
+impl TlsSettings {
+    /// Whether the API listener speaks TLS.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some() && self.key_file.is_some()
+    }
+}
+
+/// A TLS protocol version floor.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "Value")]
+pub enum TlsVersion {
+    /// TLS 1.2 and 1.3.
+    V1_2,
+    /// TLS 1.3 only.
+    V1_3,
+}
+
+impl TryFrom<Value> for TlsVersion {
+    type Error = String;
+    fn try_from(v: Value) -> Result<Self, String> {
+        // YAML and the environment both turn an unquoted `1.2` into a number.
+        let s = match &v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        match s.trim_start_matches("TLSv") {
+            "1.2" => Ok(Self::V1_2),
+            "1.3" => Ok(Self::V1_3),
+            _ => Err(format!("`tls.min_version` must be 1.2 or 1.3, got {v}")),
+        }
+    }
+}
+
+/// Client certificate policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuthMode {
+    /// Not asked for.
+    #[default]
+    Off,
+    /// Asked for; requests without one proceed, a presented one must be valid.
+    Optional,
+    /// Requests without a valid, allowed certificate get 403.
+    Required,
 }
 
 /// Orchestrator settings.
@@ -324,7 +437,18 @@ pub fn load(
     }
     for (k, v) in env {
         if let Some(path) = LEAVES.iter().find(|p| env_name(p) == k) {
-            set_path(&mut merged, path, env_value(&v));
+            let value = if LIST_LEAVES.contains(path) {
+                Value::Array(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(|x| Value::String(x.to_owned()))
+                        .collect(),
+                )
+            } else {
+                env_value(&v)
+            };
+            set_path(&mut merged, path, value);
         }
     }
     for r in REQUIRED {
@@ -338,7 +462,10 @@ pub fn load(
     if !problems.is_empty() {
         return Err(ConfigError(problems));
     }
-    serde_json::from_value(merged).map_err(|e| ConfigError(vec![e.to_string()]))
+    let mut s: Settings =
+        serde_json::from_value(merged).map_err(|e| ConfigError(vec![e.to_string()]))?;
+    s.dev = dev;
+    Ok(s)
 }
 
 impl Settings {
@@ -383,6 +510,7 @@ impl Settings {
             }
             _ => {}
         }
+        self.tls.validate(&mut p);
         if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {
             p.push("`api.bind` and `admin.bind` must differ".into());
         }
@@ -390,6 +518,51 @@ impl Settings {
             Ok(())
         } else {
             Err(ConfigError(p))
+        }
+    }
+}
+
+impl TlsSettings {
+    fn validate(&self, p: &mut Vec<String>) {
+        match (&self.cert_file, &self.key_file) {
+            (Some(_), None) => p.push("`tls.cert_file` needs `tls.key_file`".into()),
+            (None, Some(_)) => p.push("`tls.key_file` needs `tls.cert_file`".into()),
+            _ => {}
+        }
+        if self.handshake_timeout_ms == 0 {
+            p.push("`tls.handshake_timeout_ms` must be greater than 0".into());
+        }
+        if self.reload_interval_ms == 0 {
+            p.push("`tls.reload_interval_ms` must be greater than 0".into());
+        }
+        if self.client_auth == ClientAuthMode::Off {
+            for (name, set) in [
+                ("tls.client_ca_file", self.client_ca_file.is_some()),
+                ("tls.crl_files", !self.crl_files.is_empty()),
+                ("tls.allowed_sans", !self.allowed_sans.is_empty()),
+            ] {
+                if set {
+                    p.push(format!(
+                        "`{name}` applies only with `tls.client_auth: optional` or `required`"
+                    ));
+                }
+            }
+        } else {
+            if !self.enabled() {
+                p.push("`tls.client_auth` needs TLS (`tls.cert_file` and `tls.key_file`)".into());
+            }
+            if self.client_ca_file.is_none() {
+                p.push(format!(
+                    "`tls.client_auth: {}` needs `tls.client_ca_file`",
+                    match self.client_auth {
+                        ClientAuthMode::Required => "required",
+                        _ => "optional",
+                    }
+                ));
+            }
+        }
+        if self.ocsp_file.is_some() && !self.enabled() {
+            p.push("`tls.ocsp_file` needs TLS (`tls.cert_file` and `tls.key_file`)".into());
         }
     }
 }

@@ -9,6 +9,7 @@
 //!   problem+json; [`openapi`] describes the API
 //! - [`telemetry`]: logs, request ids, HTTP metrics; [`metrics`]: every metric name
 //! - [`fsload`]: lists and policies from directories
+//! - [`tls`]: TLS and client certificates on the API listener, reloaded without restart
 //!
 //! Lifecycle: [`Application::build`] binds both listeners and prepares state, then
 //! [`Application::run_until_stopped`] serves until the shutdown future resolves and drains
@@ -25,6 +26,7 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 use config::Settings;
 use proof_core::orchestrator::RuleSelector;
@@ -45,6 +47,9 @@ pub enum StartupError {
     /// Lists or policies could not be loaded.
     #[error("{0}")]
     Content(String),
+    /// The TLS certificates or keys are unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The store could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -63,6 +68,7 @@ pub struct Application {
     api: TcpListener,
     admin: TcpListener,
     state: AppState,
+    tls: Option<Arc<tls::TlsRuntime>>,
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
@@ -125,6 +131,11 @@ impl Application {
         }
         let selector = selector(&settings.adapt)?;
         let metrics = metrics::Metrics::new();
+        let tls = if settings.tls.enabled() {
+            Some(tls::TlsRuntime::new(&settings, metrics.clone()).map_err(StartupError::Tls)?)
+        } else {
+            None
+        };
         let cache = cache::IrCache::new(
             settings.cache.capacity,
             Duration::from_millis(settings.cache.latest_ttl_ms),
@@ -140,7 +151,12 @@ impl Application {
             metrics,
             selector,
         });
-        Ok(Self { api, admin, state })
+        Ok(Self {
+            api,
+            admin,
+            state,
+            tls,
+        })
     }
 
     /// The API listener's address.
@@ -149,6 +165,12 @@ impl Application {
     /// When the socket has no local address.
     pub fn api_addr(&self) -> std::io::Result<SocketAddr> {
         self.api.local_addr()
+    }
+
+    /// `https` when the API listener speaks TLS, else `http`.
+    #[must_use]
+    pub fn api_scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// The admin listener's address.
@@ -173,12 +195,24 @@ impl Application {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let api = axum::serve(self.api, routes::api(&self.state))
-            .with_graceful_shutdown(stopped(rx.clone()));
+        let router = routes::api(&self.state);
+        let api = async {
+            match self.tls {
+                Some(t) => {
+                    tokio::spawn(Arc::clone(&t).watch(rx.clone()));
+                    tls::serve::serve(self.api, router, t, rx.clone()).await;
+                    Ok(())
+                }
+                None => {
+                    axum::serve(self.api, router)
+                        .with_graceful_shutdown(stopped(rx.clone()))
+                        .await
+                }
+            }
+        };
         let admin = axum::serve(self.admin, routes::admin(&self.state))
             .with_graceful_shutdown(stopped(rx.clone()));
-        let servers =
-            async { tokio::try_join!(api.into_future(), admin.into_future()).map(|_| ()) };
+        let servers = async { tokio::try_join!(api, admin.into_future()).map(|_| ()) };
         tokio::pin!(servers);
         tokio::select! {
             r = &mut servers => return r,

@@ -40,6 +40,14 @@ pub mod names {
     pub const ADAPT_SELECTION_FAILURES: &str = "adapt_selection_failures";
     /// Histogram (1 µs to about 1 s).
     pub const ADAPT_SELECTION_LATENCY: &str = "adapt_selection_latency_seconds";
+    /// Counter `{result}` (ok, error, timeout).
+    pub const TLS_HANDSHAKES: &str = "proof_tls_handshakes";
+    /// Counter `{result}` (ok, error).
+    pub const TLS_RELOADS: &str = "proof_tls_reloads";
+    /// Gauge `{cert}` (server, client_ca): notAfter as Unix seconds.
+    pub const TLS_CERT_NOT_AFTER: &str = "proof_tls_cert_not_after_seconds";
+    /// Counter `{result}` (ok, none, missing, untrusted, expired, revoked, san_denied).
+    pub const TLS_CLIENT_AUTH: &str = "proof_tls_client_auth";
 }
 
 /// `{route, method, status}`.
@@ -86,6 +94,13 @@ pub struct SelectorLabel {
     pub selector: String,
 }
 
+/// `{cert}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CertLabel {
+    /// `server` (the serving leaf) or `client_ca` (the earliest-expiring client CA).
+    pub cert: String,
+}
+
 /// The metric handles.
 #[derive(Clone)]
 pub struct Metrics {
@@ -116,6 +131,14 @@ pub struct Metrics {
     pub adapt_selection_failures: Counter,
     /// Time to select and plan.
     pub adapt_selection_latency: Histogram,
+    /// TLS handshakes by result.
+    pub tls_handshakes: Family<ResultLabel, Counter>,
+    /// TLS configuration reloads by result.
+    pub tls_reloads: Family<ResultLabel, Counter>,
+    /// Certificate expiry (Unix seconds).
+    pub tls_cert_not_after: Family<CertLabel, Gauge>,
+    /// Client certificate outcomes per connection.
+    pub tls_client_auth: Family<ResultLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -145,6 +168,30 @@ impl Metrics {
         let adapt_selection_failures = Counter::default();
         // 1 µs .. ~1 s in 21 buckets.
         let adapt_selection_latency = Histogram::new(exponential_buckets(0.000_001, 2.0, 21));
+        let tls_handshakes = Family::<ResultLabel, Counter>::default();
+        let tls_reloads = Family::<ResultLabel, Counter>::default();
+        let tls_cert_not_after = Family::<CertLabel, Gauge>::default();
+        let tls_client_auth = Family::<ResultLabel, Counter>::default();
+        r.register(
+            names::TLS_HANDSHAKES,
+            "TLS handshakes on the API listener by result",
+            tls_handshakes.clone(),
+        );
+        r.register(
+            names::TLS_RELOADS,
+            "TLS certificate reloads by result (error: the old set stayed in service)",
+            tls_reloads.clone(),
+        );
+        r.register(
+            names::TLS_CERT_NOT_AFTER,
+            "Expiry of the serving certificate and of the earliest client CA, as Unix seconds",
+            tls_cert_not_after.clone(),
+        );
+        r.register(
+            names::TLS_CLIENT_AUTH,
+            "Client certificate outcomes per TLS connection",
+            tls_client_auth.clone(),
+        );
         r.register(
             names::HTTP_REQUESTS,
             "HTTP requests by route template, method and status",
@@ -225,6 +272,10 @@ impl Metrics {
             adapt_plans,
             adapt_selection_failures,
             adapt_selection_latency,
+            tls_handshakes,
+            tls_reloads,
+            tls_cert_not_after,
+            tls_client_auth,
         }
     }
 
@@ -245,6 +296,42 @@ impl Metrics {
                 result: result.to_owned(),
             })
             .inc();
+    }
+
+    /// Counts a TLS handshake.
+    pub fn tls_handshake(&self, result: &str) {
+        self.tls_handshakes
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a TLS reload.
+    pub fn tls_reloaded(&self, result: &str) {
+        self.tls_reloads
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a client certificate outcome.
+    pub fn tls_client_auth(&self, result: &str) {
+        self.tls_client_auth
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Sets a certificate's expiry.
+    pub fn tls_not_after(&self, cert: &str, unix_seconds: i64) {
+        self.tls_cert_not_after
+            .get_or_create(&CertLabel {
+                cert: cert.to_owned(),
+            })
+            .set(unix_seconds);
     }
 
     /// Counts a verification outcome.

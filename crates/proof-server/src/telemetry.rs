@@ -1,12 +1,15 @@
 //! Logging and request observation: JSON log lines, a request id per request (`x-request-id`
 //! honoured when well formed, else generated), one access-log line and the HTTP metrics per
-//! request, and the request timeout. Context contents are never logged: handlers log policy
-//! id, `ir_hash`, `context_hash` and rule ids only.
+//! request, the request timeout, and the 403 for connections whose client certificate was
+//! refused (see [`crate::tls`]); a verified client's SAN is logged as `client_san`. Context
+//! contents are never logged: handlers log policy id, `ir_hash`, `context_hash` and rule ids
+//! only.
 
 use crate::config::{LogFormat, LogSettings};
 use crate::error::ApiError;
 use crate::metrics::{HttpLabels, RouteLabel};
 use crate::state::AppState;
+use crate::tls::ClientIdentity;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -109,10 +112,23 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         verdict = tracing::field::Empty,
         failed_rules = tracing::field::Empty,
         active_rules = tracing::field::Empty,
+        client_san = tracing::field::Empty,
     );
+    let client = req.extensions().get::<ClientIdentity>().cloned();
+    if let Some(ClientIdentity::Verified { san }) = &client {
+        span.record("client_san", san.as_str());
+    }
     let timeout = Duration::from_millis(state.settings.limits.request_timeout_ms);
-    let mut resp = match tokio::time::timeout(timeout, next.run(req).instrument(span.clone())).await
-    {
+    let run = async {
+        match client {
+            // The connection's certificate was refused: no handler runs.
+            Some(ClientIdentity::Rejected { code, detail }) => {
+                ApiError::new(StatusCode::FORBIDDEN, code, detail).into_response()
+            }
+            _ => next.run(req).await,
+        }
+    };
+    let mut resp = match tokio::time::timeout(timeout, run.instrument(span.clone())).await {
         Ok(r) => r,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -121,7 +121,11 @@ impl Server {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
                     && v["message"] == "listening"
                 {
-                    let api = v["api"].as_str().unwrap_or("").to_owned();
+                    let api = format!(
+                        "{}://{}",
+                        v["scheme"].as_str().unwrap_or("http"),
+                        v["api"].as_str().unwrap_or("")
+                    );
                     let _ = tx.send((api, v["admin"].as_str().unwrap_or("").to_owned()));
                 }
                 sink.lock().unwrap().push(line);
@@ -141,7 +145,7 @@ impl Server {
         };
         Self {
             child,
-            api: format!("http://{api}"),
+            api,
             admin: format!("http://{admin}"),
             logs,
             config: config.to_path_buf(),
