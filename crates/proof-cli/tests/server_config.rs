@@ -425,3 +425,25 @@ fn adapt_settings_are_validated() {
             .contains("must be a whole number")
     );
 }
+
+#[test]
+fn every_setting_is_documented_and_in_the_sample_config() {
+    use proof_server::config::{LEAVES, env_name};
+    let doc = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let sample = std::fs::read_to_string(root().join("config/server.yaml")).unwrap();
+    for leaf in LEAVES {
+        assert!(
+            doc.contains(&format!("| `{leaf}` |")),
+            "{leaf} not in docs/configuration.md"
+        );
+        assert!(
+            doc.contains(&format!("`{}`", env_name(leaf))),
+            "{leaf}: no variable in docs"
+        );
+        let key = leaf.rsplit('.').next().unwrap();
+        assert!(
+            sample.contains(&format!("{key}:")),
+            "{leaf} not in config/server.yaml"
+        );
+    }
+}

@@ -821,3 +821,113 @@ fn a_crl_update_revokes_a_client_without_a_restart() {
     }
     assert_eq!(call(&fresh(), &url).unwrap().0, 403);
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_ocsp_response_file_is_stapled() {
+    let pki = Pki::new();
+    let d = &pki.dir;
+    std::fs::write(d.join("ca.key"), &pki.ca.key_pem).unwrap();
+    // An OCSP response made out of band, as an operator would: `openssl ocsp` answering
+    // for the CA's index, signed by the CA.
+    let serial = pki::serial_of(
+        &rustls::pki_types::pem::PemObject::from_pem_slice(&std::fs::read(&pki.cert_file).unwrap())
+            .map(|c: rustls::pki_types::CertificateDer<'static>| c.to_vec())
+            .unwrap(),
+    );
+    std::fs::write(
+        d.join("index.txt"),
+        format!("V\t361231235959Z\t\t{serial:04X}\tunknown\t/O=proof tests/CN=proof server\n"),
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "ocsp",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "server.pem",
+            "-no_nonce",
+            "-reqout",
+            "req.der",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "ca.pem",
+            "-rkey",
+            "ca.key",
+            "-CA",
+            "ca.pem",
+            "-reqin",
+            "req.der",
+            "-respout",
+            "resp.der",
+            "-ndays",
+            "1",
+        ],
+    );
+    let plain = start(&pki.yaml(""));
+    let (_, out) = s_client(&plain, &pki.ca_file, &["-status"]);
+    assert!(out.contains("OCSP response: no response sent"), "{out}");
+    let s = start(&pki.yaml(&format!("  ocsp_file: {}\n", d.join("resp.der").display())));
+    let (ok, out) = s_client(&s, &pki.ca_file, &["-status"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("OCSP Response Status: successful"), "{out}");
+    assert!(out.contains("Cert Status: good"), "{out}");
+}
+
+#[test]
+fn the_ingress_reference_has_both_topologies_and_never_routes_the_admin_port() {
+    let text = std::fs::read_to_string(support::root().join("deploy/k8s/ingress.yaml")).unwrap();
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let docs: Vec<_> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["Certificate", "Ingress", "Ingress"]);
+    let secret = docs[0]["spec"]["secretName"].as_str().unwrap();
+    let edge = &docs[1];
+    let a = &edge["metadata"]["annotations"];
+    assert_eq!(
+        a["nginx.ingress.kubernetes.io/auth-tls-verify-client"],
+        "on"
+    );
+    assert_eq!(
+        a["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"],
+        "true"
+    );
+    assert_eq!(edge["spec"]["tls"][0]["secretName"], secret);
+    let pass = &docs[2];
+    assert_eq!(
+        pass["metadata"]["annotations"]["nginx.ingress.kubernetes.io/ssl-passthrough"],
+        "true"
+    );
+    assert!(
+        pass["spec"]["tls"].is_null(),
+        "passthrough does not terminate TLS"
+    );
+    for ing in [edge, pass] {
+        for rule in ing["spec"]["rules"].as_array().unwrap() {
+            for p in rule["http"]["paths"].as_array().unwrap() {
+                assert_eq!(p["backend"]["service"]["port"]["name"], "api");
+            }
+        }
+    }
+}
