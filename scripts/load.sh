@@ -20,22 +20,7 @@ proof=target/release/proof
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# A context with 100 suppliers, built the way a company would: commit identifiers, name roots.
-python3 - "$proof" "$work" <<'PY'
-import json, subprocess, sys
-proof, work = sys.argv[1], sys.argv[2]
-run = lambda *a, stdin=None: subprocess.run([proof, *a], input=stdin, capture_output=True, text=True, check=True).stdout
-ids = "\n".join(f"DE-HRB-{300000 + i}" for i in range(100))
-ctx = {
-    "as_of": "2025-06-30T00:00:00Z",
-    "supplier_hashes": json.loads(run("commit", "--kind", "entity", "--format", "json", stdin=ids)),
-    "supplier_regions": json.loads(run("commit", "--kind", "region", "--format", "json", stdin="DE\nFR\nPL\n")),
-    "sanctions_root": run("lists", "root", "lists/sanctions-demo.csv").strip(),
-    "high_risk_root": run("lists", "root", "lists/high-risk-regions.csv").strip(),
-    "audit_dates": ["2025-05-20"],
-}
-open(f"{work}/verify.json", "w").write(json.dumps({"policy_id": "lksg.v1", "context": ctx}))
-PY
+python3 scripts/load-request.py "$proof" "$work/verify.json"
 
 cat > "$work/server.yaml" <<YAML
 api: {bind: 127.0.0.1:18080}

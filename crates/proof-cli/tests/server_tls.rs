@@ -931,3 +931,24 @@ fn the_ingress_reference_has_both_topologies_and_never_routes_the_admin_port() {
         }
     }
 }
+
+#[test]
+fn http2_over_tls_and_a_clean_stop_on_sigterm() {
+    let pki = Pki::new();
+    let s = start(&pki.yaml(""));
+    // curl (OpenSSL + nghttp2) negotiates h2 by ALPN and gets the same answer.
+    let out = Command::new("curl")
+        .args(["-s", "--http2", "--cacert"])
+        .arg(&pki.ca_file)
+        .args(["-o", "/dev/null", "-w", "%{http_version} %{http_code}"])
+        .arg(format!("{}/lists", s.api))
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2 200");
+    // An idle kept-alive TLS connection does not hold up shutdown.
+    let c = https(&pki.ca.pem, None).build().unwrap();
+    assert_eq!(call(&c, &format!("{}/lists", s.api)).unwrap().0, 200);
+    let (took, status) = s.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
