@@ -66,15 +66,16 @@ curl -sf --cacert "$work/ca.pem" --cert "$work/client.pem" --key "$work/client.k
   -H 'content-type: application/json' --data-binary "@$work/verify.json" https://127.0.0.1:18444/verify \
   | grep -q '"verdict": "OK"' || { echo "the mTLS verify request does not answer OK" >&2; exit 1; }
 
-oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -z "${secs}s" -c "$conns" "$@"; }
+oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
 verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }
 
-verify http://127.0.0.1:18080/verify -z 3s >/dev/null   # warm-up
-verify http://127.0.0.1:18080/verify > "$work/verify_plain.json"
-verify --cacert "$work/ca.pem" https://127.0.0.1:18443/verify > "$work/verify_tls.json"
-verify --cacert "$work/ca.pem" --cert "$work/client.pem" --key "$work/client.key" https://127.0.0.1:18444/verify > "$work/verify_mtls.json"
-oha_json --disable-keepalive http://127.0.0.1:18080/lists > "$work/lists_plain_new.json"
-oha_json --disable-keepalive --cacert "$work/ca.pem" https://127.0.0.1:18443/lists > "$work/lists_tls_new.json"
+t="${secs}s"
+verify -z 3s http://127.0.0.1:18080/verify >/dev/null   # warm-up
+verify -z "$t" http://127.0.0.1:18080/verify > "$work/verify_plain.json"
+verify -z "$t" --cacert "$work/ca.pem" https://127.0.0.1:18443/verify > "$work/verify_tls.json"
+verify -z "$t" --cacert "$work/ca.pem" --cert "$work/client.pem" --key "$work/client.key" https://127.0.0.1:18444/verify > "$work/verify_mtls.json"
+oha_json -z "$t" --disable-keepalive http://127.0.0.1:18080/lists > "$work/lists_plain_new.json"
+oha_json -z "$t" --disable-keepalive --cacert "$work/ca.pem" https://127.0.0.1:18443/lists > "$work/lists_tls_new.json"
 curl -s http://127.0.0.1:19465/metrics | grep -E '^proof_tls_handshakes_total' > "$work/handshakes.txt" || true
 
 python3 - "$work" "$secs" "$conns" <<'PY'

@@ -463,6 +463,19 @@ fn startup_refuses_unusable_certificates() {
     let (ok, out) = check(&yaml, true);
     assert!(ok, "{out}");
 
+    // A CA-issued leaf that carries its CA's very name is not mistaken for self-signed.
+    let twin = pki.ca.server_cn("proof test CA");
+    let (c2, k2) = twin.write(&pki.dir, "twin");
+    let (ok, out) = check(
+        &format!(
+            "tls: {{cert_file: {}, key_file: {}}}\n",
+            c2.display(),
+            k2.display()
+        ),
+        false,
+    );
+    assert!(ok, "{out}");
+
     // A key that does not belong to the certificate.
     let other = pki.ca.server();
     let (_, other_key) = other.write(&pki.dir, "other");

@@ -117,7 +117,6 @@ fn certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String
 struct CertFacts {
     not_before: i64,
     not_after: i64,
-    self_issued: bool,
     is_ca: bool,
     serial: String,
     sans: Vec<String>,
@@ -139,11 +138,44 @@ fn facts(der: &[u8]) -> Result<CertFacts, String> {
     Ok(CertFacts {
         not_before: c.validity().not_before.timestamp(),
         not_after: c.validity().not_after.timestamp(),
-        self_issued: c.subject().as_raw() == c.issuer().as_raw(),
+
         is_ca: c.is_ca(),
         serial: c.raw_serial_as_string(),
         sans,
     })
+}
+
+/// Self-signed: signed by its own key. Checked by making the certificate its own trust
+/// anchor and verifying it: only a self-signed certificate verifies against itself (a
+/// CA-issued leaf that happens to share its CA's name does not). Name and purpose mismatches
+/// still mean the signature checked out.
+fn self_signed(der: &CertificateDer<'static>, provider: &Arc<CryptoProvider>) -> bool {
+    let mut roots = RootCertStore::empty();
+    if roots.add(der.clone()).is_err() {
+        return false;
+    }
+    let Ok(v) = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(provider),
+    )
+    .build() else {
+        return false;
+    };
+    let name =
+        rustls::pki_types::ServerName::try_from("self-signed-check.invalid").map(|n| n.to_owned());
+    let Ok(name) = name else { return false };
+    use rustls::client::danger::ServerCertVerifier as _;
+    match v.verify_server_cert(der, &[], &name, &[], UnixTime::now()) {
+        Ok(_) => true,
+        Err(rustls::Error::InvalidCertificate(e)) => matches!(
+            e,
+            CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. }
+                | CertificateError::InvalidPurpose
+                | CertificateError::InvalidPurposeContext { .. }
+        ),
+        Err(_) => false,
+    }
 }
 
 fn now_secs() -> i64 {
@@ -336,7 +368,8 @@ pub fn load(s: &TlsSettings, dev: bool) -> Result<Loaded, String> {
             cert_file.display()
         ));
     }
-    if !dev && (f.self_issued || f.is_ca) {
+    let provider = Arc::new(provider());
+    if !dev && (f.is_ca || self_signed(leaf, &provider)) {
         return Err(format!(
             "tls.cert_file `{}`: the leaf certificate is self-signed or a CA certificate; outside --dev it must be issued by a CA",
             cert_file.display()
@@ -353,7 +386,6 @@ pub fn load(s: &TlsSettings, dev: bool) -> Result<Loaded, String> {
         Some(p) => read(p, "tls.ocsp_file")?,
         None => Vec::new(),
     };
-    let provider = Arc::new(provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match s.min_version {
         TlsVersion::V1_2 => &[&rustls::version::TLS13, &rustls::version::TLS12],
         TlsVersion::V1_3 => &[&rustls::version::TLS13],

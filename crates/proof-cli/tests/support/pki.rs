@@ -109,8 +109,13 @@ impl Ca {
 
     /// A server certificate for `localhost` and 127.0.0.1.
     pub fn server(&self) -> Leaf {
+        self.server_cn("proof server")
+    }
+
+    /// The same, with a chosen common name (the CA's own, to test self-signed detection).
+    pub fn server_cn(&self, cn: &str) -> Leaf {
         self.leaf(
-            "proof server",
+            cn,
             vec![
                 SanType::DnsName("localhost".try_into().unwrap()),
                 SanType::IpAddress("127.0.0.1".parse().unwrap()),
