@@ -965,3 +965,72 @@ fn http2_over_tls_and_a_clean_stop_on_sigterm() {
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[test]
+fn server_keys_in_pkcs8_pkcs1_and_sec1_form_all_serve() {
+    let pki = Pki::new();
+    let d = &pki.dir;
+    std::fs::write(d.join("ca.key"), &pki.ca.key_pem).unwrap();
+    // SEC1 ("BEGIN EC PRIVATE KEY"): the rcgen PKCS#8 key converted by openssl.
+    openssl(d, &["ec", "-in", "server.key", "-out", "server.sec1.key"]);
+    // PKCS#1 ("BEGIN RSA PRIVATE KEY"): an RSA key and certificate made with openssl.
+    std::fs::write(
+        d.join("rsa.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(d, &["genrsa", "-traditional", "-out", "rsa.key", "2048"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "rsa.key",
+            "-subj",
+            "/CN=proof rsa",
+            "-out",
+            "rsa.csr",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "rsa.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "4242",
+            "-days",
+            "2",
+            "-extfile",
+            "rsa.ext",
+            "-out",
+            "rsa.pem",
+        ],
+    );
+    for (cert, key, header) in [
+        ("server.pem", "server.key", "BEGIN PRIVATE KEY"),
+        ("server.pem", "server.sec1.key", "BEGIN EC PRIVATE KEY"),
+        ("rsa.pem", "rsa.key", "BEGIN RSA PRIVATE KEY"),
+    ] {
+        let text = std::fs::read_to_string(d.join(key)).unwrap();
+        assert!(text.contains(header), "{key}: {text}");
+        let s = start(&format!(
+            "tls: {{cert_file: {}, key_file: {}}}\n",
+            d.join(cert).display(),
+            d.join(key).display()
+        ));
+        let c = https(&pki.ca.pem, None).build().unwrap();
+        assert_eq!(
+            call(&c, &format!("{}/lists", s.api)).unwrap().0,
+            200,
+            "{key}"
+        );
+    }
+}
