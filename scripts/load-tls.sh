@@ -48,6 +48,7 @@ store: {url: "sqlite://$work/$1.db"}
 policy_dir: policies
 lists_dir: lists
 log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
+auth: {mode: "off"}
 ${4:-}
 YAML
   "${pin_server[@]}" "$proof" serve --config "$work/$1.yaml" > "$work/$1.log" 2>&1 &

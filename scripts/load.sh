@@ -29,6 +29,7 @@ store: {url: "sqlite://$work/proof.db"}
 policy_dir: policies
 lists_dir: lists
 log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
+auth: {mode: "off"}
 YAML
 # Server on core 0, load generator on core 1: each gets one core, so the numbers measure the
 # server rather than the two fighting over both cores (set PROOF_LOAD_NO_PIN=1 to share).

@@ -66,6 +66,19 @@ fn check(s: &Settings) -> Result<Exit> {
     println!("configuration is valid");
     println!("  api:        {}", s.api.bind);
     println!("  tls:        {tls}");
+    println!(
+        "  auth:       {}",
+        match s.auth.mode {
+            config::AuthMode::OAuth2 => format!(
+                "oauth2 (issuer {}, audience {}, {} routes with scopes; the IdP is not contacted by --check-config)",
+                s.auth.issuer.as_deref().unwrap_or_default(),
+                s.auth.audience.as_deref().unwrap_or_default(),
+                s.auth.scopes.len()
+            ),
+            config::AuthMode::Dev => format!("dev ({} static tokens)", s.auth.dev_tokens.len()),
+            config::AuthMode::Off => "OFF: every API route is open".to_owned(),
+        }
+    );
     println!("  admin:      {}", s.admin.bind);
     println!(
         "  store:      {} (not contacted by --check-config)",

@@ -258,7 +258,7 @@ fn log_level_and_format_take_effect() {
     // text format: not JSON, so read the first line directly
     let dir = tmpdir("logtext");
     let cfg = dir.join("c.yaml");
-    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nlog: {{format: text}}\n", support::sqlite_url("log"), root().join("lists").display())).unwrap();
+    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nauth: {{mode: off}}\nlog: {{format: text}}\n", support::sqlite_url("log"), root().join("lists").display())).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_proof"))
         .args(["serve", "--config", cfg.to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
@@ -266,7 +266,14 @@ fn log_level_and_format_take_effect() {
         .unwrap();
     let mut first = String::new();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    // The first lines may be startup warnings (auth is off here); find `listening`.
+    for _ in 0..5 {
+        first.clear();
+        std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+        if first.contains("listening") {
+            break;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(
@@ -380,7 +387,7 @@ fn an_invalid_policy_in_the_policy_dir_stops_startup() {
     let dir = tmpdir("badpol");
     std::fs::write(dir.join("broken.yml"), "id: x\nversion: \"1\"\nrules: []\n").unwrap();
     let cfg = dir.join("c.yaml");
-    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\npolicy_dir: {}\n", support::sqlite_url("badpol"), root().join("lists").display(), dir.display())).unwrap();
+    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nauth: {{mode: off}}\npolicy_dir: {}\n", support::sqlite_url("badpol"), root().join("lists").display(), dir.display())).unwrap();
     let out = proof(&["serve", "--config", cfg.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
@@ -416,7 +423,7 @@ fn adapt_settings_are_validated() {
     std::fs::write(&bad, "weights: {a: -1}\n").unwrap();
     let dir = tmpdir("adaptcfg");
     let cfg = dir.join("c.yaml");
-    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nadapt: {{selector: weighted, weights_file: {}}}\n", support::sqlite_url("adaptcfg"), root().join("lists").display(), bad.display())).unwrap();
+    std::fs::write(&cfg, format!("api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\nauth: {{mode: off}}\nadapt: {{selector: weighted, weights_file: {}}}\n", support::sqlite_url("adaptcfg"), root().join("lists").display(), bad.display())).unwrap();
     let out = proof(&["serve", "--config", cfg.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -430,7 +437,8 @@ fn adapt_settings_are_validated() {
 fn every_setting_is_documented_and_in_the_sample_config() {
     use proof_server::config::{LEAVES, env_name};
     let doc = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
-    let sample = std::fs::read_to_string(root().join("config/server.yaml")).unwrap();
+    let sample = std::fs::read_to_string(root().join("config/server.yaml")).unwrap()
+        + &std::fs::read_to_string(root().join("config/auth.yaml")).unwrap();
     for leaf in LEAVES {
         assert!(
             doc.contains(&format!("| `{leaf}` |")),
@@ -443,7 +451,7 @@ fn every_setting_is_documented_and_in_the_sample_config() {
         let key = leaf.rsplit('.').next().unwrap();
         assert!(
             sample.contains(&format!("{key}:")),
-            "{leaf} not in config/server.yaml"
+            "{leaf} not in config/server.yaml or config/auth.yaml"
         );
     }
 }

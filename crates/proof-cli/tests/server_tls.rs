@@ -424,7 +424,7 @@ fn startup_refuses_unusable_certificates() {
         std::fs::write(
             &cfg,
             format!(
-                "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: {}\n{yaml}",
+                "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: {}\nauth: {{mode: off}}\n{yaml}",
                 dir.display(),
                 support::root().join("lists").display()
             ),
@@ -520,7 +520,10 @@ fn startup_refuses_unusable_certificates() {
             "`tls.client_auth` needs TLS",
         ),
         (pki.yaml("  min_version: 1.1\n"), "must be 1.2 or 1.3"),
-        (pki.yaml("  client_auth: sometimes\n"), "unknown variant"),
+        (
+            pki.yaml("  client_auth: sometimes\n"),
+            "must be off, optional or required",
+        ),
     ] {
         let (ok, out) = check(&yaml, false);
         assert!(!ok, "{yaml}: {out}");
@@ -533,7 +536,7 @@ fn startup_refuses_unusable_certificates() {
     std::fs::write(
         &cfg,
         format!(
-            "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: {}\ntls: {{cert_file: {}, key_file: {}}}\n",
+            "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: {}\nauth: {{mode: off}}\ntls: {{cert_file: {}, key_file: {}}}\n",
             dir.display(),
             support::root().join("lists").display(),
             c.display(),

@@ -9,12 +9,14 @@
 //!   problem+json; [`openapi`] describes the API
 //! - [`telemetry`]: logs, request ids, HTTP metrics; [`metrics`]: every metric name
 //! - [`fsload`]: lists and policies from directories
+//! - [`auth`]: OAuth2 bearer tokens, scopes per route, the IdP's key cache
 //! - [`tls`]: TLS and client certificates on the API listener, reloaded without restart
 //!
 //! Lifecycle: [`Application::build`] binds both listeners and prepares state, then
 //! [`Application::run_until_stopped`] serves until the shutdown future resolves and drains
 //! in-flight requests within `shutdown.grace_ms`.
 
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
@@ -141,6 +143,21 @@ impl Application {
             Duration::from_millis(settings.cache.latest_ttl_ms),
             metrics.clone(),
         );
+        let auth = if settings.auth.mode == config::AuthMode::Off {
+            tracing::warn!("auth.mode is off: every API route is open to anyone who can reach it");
+            None
+        } else {
+            let a = auth::Authenticator::new(&settings.auth, metrics.clone())
+                .map_err(StartupError::Content)?;
+            if let Some(j) = a.jwks()
+                && let Err(e) = j.refresh().await
+            {
+                // Not fatal: the IdP may come up later. Until then /readyz says not ready
+                // and protected routes answer 503 (fail closed).
+                tracing::warn!(error = %e, "no signing keys from the identity provider yet");
+            }
+            Some(Arc::new(a))
+        };
         let api = bind(settings.api.bind).await?;
         let admin = bind(settings.admin.bind).await?;
         let state = AppState::new(state::Shared {
@@ -150,6 +167,7 @@ impl Application {
             lists: Arc::new(lists),
             metrics,
             selector,
+            auth,
         });
         Ok(Self {
             api,
@@ -196,6 +214,9 @@ impl Application {
             let _ = rx.wait_for(|s| *s).await;
         };
         let router = routes::api(&self.state);
+        if let Some(j) = self.state.auth.as_ref().and_then(|a| a.jwks()) {
+            tokio::spawn(Arc::clone(j).run(rx.clone()));
+        }
         let api = async {
             match self.tls {
                 Some(t) => {

@@ -48,6 +48,14 @@ pub mod names {
     pub const TLS_CERT_NOT_AFTER: &str = "proof_tls_cert_not_after_seconds";
     /// Counter `{result}` (ok, none, missing, untrusted, expired, revoked, san_denied).
     pub const TLS_CLIENT_AUTH: &str = "proof_tls_client_auth";
+    /// Counter `{result}` (ok, invalid_token, insufficient_scope, unavailable).
+    pub const AUTH_REQUESTS: &str = "proof_auth_requests";
+    /// Counter `{result}` (ok, error, retry): JWKS fetch attempts.
+    pub const JWKS_REFRESH: &str = "proof_jwks_refresh";
+    /// Gauge: keys in the cached JWKS.
+    pub const JWKS_KEYS: &str = "proof_jwks_keys";
+    /// Gauge: Unix time of the last successful JWKS fetch.
+    pub const JWKS_LAST_SUCCESS: &str = "proof_jwks_last_success_timestamp_seconds";
 }
 
 /// `{route, method, status}`.
@@ -139,6 +147,14 @@ pub struct Metrics {
     pub tls_cert_not_after: Family<CertLabel, Gauge>,
     /// Client certificate outcomes per connection.
     pub tls_client_auth: Family<ResultLabel, Counter>,
+    /// Authentication outcomes on protected routes.
+    pub auth_requests: Family<ResultLabel, Counter>,
+    /// JWKS fetch attempts.
+    pub jwks_refresh: Family<ResultLabel, Counter>,
+    /// Cached signing keys.
+    pub jwks_keys: Gauge,
+    /// Last successful JWKS fetch (Unix seconds).
+    pub jwks_last_success: Gauge,
 }
 
 impl Default for Metrics {
@@ -172,6 +188,30 @@ impl Metrics {
         let tls_reloads = Family::<ResultLabel, Counter>::default();
         let tls_cert_not_after = Family::<CertLabel, Gauge>::default();
         let tls_client_auth = Family::<ResultLabel, Counter>::default();
+        let auth_requests = Family::<ResultLabel, Counter>::default();
+        let jwks_refresh = Family::<ResultLabel, Counter>::default();
+        let jwks_keys = Gauge::default();
+        let jwks_last_success = Gauge::default();
+        r.register(
+            names::AUTH_REQUESTS,
+            "Bearer-token checks on protected routes by result",
+            auth_requests.clone(),
+        );
+        r.register(
+            names::JWKS_REFRESH,
+            "JWKS fetch attempts by result (retry: a failed attempt that is retried)",
+            jwks_refresh.clone(),
+        );
+        r.register(
+            names::JWKS_KEYS,
+            "Signing keys in the cached JWKS",
+            jwks_keys.clone(),
+        );
+        r.register(
+            names::JWKS_LAST_SUCCESS,
+            "Unix time of the last successful JWKS fetch",
+            jwks_last_success.clone(),
+        );
         r.register(
             names::TLS_HANDSHAKES,
             "TLS handshakes on the API listener by result",
@@ -276,6 +316,10 @@ impl Metrics {
             tls_reloads,
             tls_cert_not_after,
             tls_client_auth,
+            auth_requests,
+            jwks_refresh,
+            jwks_keys,
+            jwks_last_success,
         }
     }
 
@@ -332,6 +376,34 @@ impl Metrics {
                 cert: cert.to_owned(),
             })
             .set(unix_seconds);
+    }
+
+    /// Counts an authentication outcome.
+    pub fn auth(&self, result: &str) {
+        self.auth_requests
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a JWKS fetch attempt.
+    pub fn jwks_refreshed(&self, result: &str) {
+        self.jwks_refresh
+            .get_or_create(&ResultLabel {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records a successful JWKS fetch of `keys` keys.
+    pub fn jwks_loaded(&self, keys: usize) {
+        self.jwks_keys.set(i64::try_from(keys).unwrap_or(i64::MAX));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.jwks_last_success
+            .set(i64::try_from(now).unwrap_or(i64::MAX));
     }
 
     /// Counts a verification outcome.

@@ -53,7 +53,8 @@ pub fn api(state: &AppState) -> Router {
         .route("/policy/{id}", get(policies::get_policy))
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(policies::lists))
-        .route("/openapi.json", get(crate::openapi::serve));
+        .route("/openapi.json", get(crate::openapi::serve))
+        .route_layer(from_fn_with_state(state.clone(), crate::auth::require));
     observed(r, state)
 }
 

@@ -42,4 +42,6 @@ pub struct Shared {
     pub metrics: Metrics,
     /// The orchestrator's selector (from `adapt.*`).
     pub selector: Box<dyn RuleSelector + Send + Sync>,
+    /// Bearer-token checks; `None` with `auth.mode: off`.
+    pub auth: Option<Arc<crate::auth::Authenticator>>,
 }

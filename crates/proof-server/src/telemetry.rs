@@ -113,6 +113,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         failed_rules = tracing::field::Empty,
         active_rules = tracing::field::Empty,
         client_san = tracing::field::Empty,
+        client_id = tracing::field::Empty,
     );
     let client = req.extensions().get::<ClientIdentity>().cloned();
     if let Some(ClientIdentity::Verified { san }) = &client {

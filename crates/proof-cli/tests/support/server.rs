@@ -91,8 +91,16 @@ impl Server {
             .policy_dir
             .as_ref()
             .map_or(String::new(), |p| format!("policy_dir: {}\n", p.display()));
+        // Authentication is off unless the test configures it (tests of auth do).
+        let configures_auth = spec.extra_yaml.lines().any(|l| l.starts_with("auth"))
+            || spec.env.iter().any(|(k, _)| k.starts_with("PROOF_AUTH"));
+        let auth = if configures_auth {
+            ""
+        } else {
+            "auth: {mode: off}\n"
+        };
         let yaml = format!(
-            "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\n{policy}{}",
+            "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"{}\"}}\nlists_dir: {}\n{policy}{auth}{}",
             spec.store_url,
             spec.lists_dir.display(),
             spec.extra_yaml
@@ -102,9 +110,15 @@ impl Server {
     }
 
     pub fn start_with_config(config: &Path, env: &[(String, String)]) -> Self {
+        Self::start_with_args(config, &[], env)
+    }
+
+    /// `proof serve --config CONFIG ARGS...`.
+    pub fn start_with_args(config: &Path, args: &[&str], env: &[(String, String)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_proof"));
         cmd.args(["serve", "--config"])
             .arg(config)
+            .args(args)
             .current_dir(root())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -14,7 +14,8 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 when the store answers and lists are loaded, else 503 naming why.
+/// `GET /readyz`: 200 when the store answers, lists are loaded and (with OAuth2) signing
+/// keys are usable, else 503 naming why; the JWKS state is reported either way.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let mut reasons = Vec::new();
     if let Err(e) = state.store.ping().await {
@@ -25,17 +26,36 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     if state.settings.readiness.require_lists && state.lists.is_empty() {
         reasons.push("no reference list is loaded".to_owned());
     }
-    if reasons.is_empty() {
-        return Ok(Json(
-            json!({"status": "ready", "store": state.store.kind(), "lists": state.lists.len()}),
-        ));
+    let jwks = state
+        .auth
+        .as_ref()
+        .and_then(|a| a.jwks())
+        .map(|j| j.status());
+    if let Some(j) = &jwks
+        && j.state == "unavailable"
+    {
+        reasons.push("no signing keys from the identity provider (JWKS unavailable)".to_owned());
     }
-    Err(ApiError::new(
+    if reasons.is_empty() {
+        let mut body = serde_json::Map::new();
+        body.insert("status".into(), json!("ready"));
+        body.insert("store".into(), json!(state.store.kind()));
+        body.insert("lists".into(), json!(state.lists.len()));
+        if let Some(j) = jwks {
+            body.insert("jwks".into(), json!(j));
+        }
+        return Ok(Json(Value::Object(body)));
+    }
+    let mut err = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "not_ready",
         reasons.join("; "),
     )
-    .with("reasons", json!(reasons)))
+    .with("reasons", json!(reasons));
+    if let Some(j) = jwks {
+        err = err.with("jwks", json!(j));
+    }
+    Err(err)
 }
 
 /// `GET /metrics`: Prometheus text format 0.0.4.

@@ -1,0 +1,510 @@
+//! OAuth2 contract tests against a real IdP (oidc-provider, `support/idp.rs`): every token in
+//! the positive tests comes from its token endpoint by client credentials. Negative tokens
+//! are signed here, with the IdP's own keys where the point is a bad claim.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests"
+)]
+
+#[path = "support/server.rs"]
+mod support;
+
+#[path = "support/idp.rs"]
+mod idp;
+
+use idp::{AUDIENCE, Idp, SigningKey};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use support::{Server, Spec, metric, root};
+
+const ALL: &str = "verify:run policy:compile policy:read";
+
+/// Every protected route with a request that succeeds when authorised.
+fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
+    let ctx: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/context_ok.json")).unwrap(),
+    )
+    .unwrap();
+    let yaml = std::fs::read_to_string(root().join("policies/lksg.v1.yml")).unwrap();
+    let verify = json!({"policy_id": "lksg.v1", "context": ctx});
+    vec![
+        ("POST", "/verify", Some(verify.clone())),
+        ("POST", "/proof/adapt", Some(verify)),
+        (
+            "POST",
+            "/policy/compile",
+            Some(json!({"policy_yaml": yaml})),
+        ),
+        ("GET", "/policy/lksg.v1", None),
+        ("GET", "/policies", None),
+        ("GET", "/lists", None),
+    ]
+}
+
+/// (status, WWW-Authenticate, body).
+fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> (u16, String, Value) {
+    let c = support::client();
+    let url = format!("{}{path}", s.api);
+    let mut r = match method {
+        "POST" => c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.map(Value::to_string).unwrap_or_default()),
+        _ => c.get(&url),
+    };
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = r.send().unwrap();
+    let status = resp.status().as_u16();
+    let www = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = resp.text().unwrap();
+    (
+        status,
+        www,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+fn scrape(s: &Server) -> String {
+    support::get(&support::client(), &format!("{}/metrics", s.admin)).1
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A token signed here with `key`, claims as an IdP would issue them, then `edit`ed.
+fn forge(key: &SigningKey, kid: &str, issuer: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut claims = json!({
+        "iss": issuer, "sub": "svc-rs", "client_id": "svc-rs", "aud": AUDIENCE,
+        "iat": now(), "exp": now() + 300, "scope": ALL, "jti": "forged",
+    });
+    edit(&mut claims);
+    let alg = if key.alg == "ES256" {
+        Algorithm::ES256
+    } else {
+        Algorithm::RS256
+    };
+    let mut h = Header::new(alg);
+    h.typ = Some("at+jwt".into());
+    h.kid = Some(kid.into());
+    let k = if alg == Algorithm::ES256 {
+        EncodingKey::from_ec_pem(key.pem.as_bytes()).unwrap()
+    } else {
+        EncodingKey::from_rsa_pem(key.pem.as_bytes()).unwrap()
+    };
+    jsonwebtoken::encode(&h, &claims, &k).unwrap()
+}
+
+/// base64url without padding (RFC 7515).
+fn b64(v: &Value) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = v.to_string().into_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn start(idp: &Idp, extra: &str) -> Server {
+    Server::start(&Spec::new(&support::sqlite_url("auth")).yaml(&idp.auth_yaml(extra)))
+}
+
+#[test]
+fn it07_bad_tokens_get_401_on_every_protected_route() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let idp = Idp::start(&[&k1]);
+    let s = start(&idp, "");
+    let good = idp.token("svc-rs", ALL);
+    let iss = idp.issuer.clone();
+    // Tampered: the payload of a real token with a changed claim, signature kept.
+    let parts: Vec<&str> = good.split('.').collect();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(
+            &json!({"iss": iss, "sub": "svc-rs", "aud": AUDIENCE, "iat": now(), "exp": now() + 9999, "scope": ALL})
+        ),
+        parts[2]
+    );
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "at+jwt", "kid": "k1"})),
+        b64(
+            &json!({"iss": iss, "sub": "x", "aud": AUDIENCE, "iat": now(), "exp": now() + 300, "scope": ALL})
+        )
+    );
+    // HS256 keyed with the IdP's public key: the classic algorithm confusion.
+    let mut h = Header::new(Algorithm::HS256);
+    h.typ = Some("at+jwt".into());
+    h.kid = Some("k1".into());
+    let hs256 = jsonwebtoken::encode(
+        &h,
+        &json!({"iss": iss, "sub": "x", "aud": AUDIENCE, "iat": now(), "exp": now() + 300, "scope": ALL}),
+        &EncodingKey::from_secret(k1.public_pem.as_bytes()),
+    )
+    .unwrap();
+    let stranger = SigningKey::new("k-unknown", "RS256");
+    let bad: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("malformed", Some("not.a.jwt".into())),
+        (
+            "expired",
+            Some(forge(&k1, "k1", &iss, |c| {
+                c["iat"] = json!(now() - 3600);
+                c["exp"] = json!(now() - 600);
+            })),
+        ),
+        (
+            "not yet valid",
+            Some(forge(&k1, "k1", &iss, |c| c["nbf"] = json!(now() + 600))),
+        ),
+        (
+            "issued in the future",
+            Some(forge(&k1, "k1", &iss, |c| c["iat"] = json!(now() + 600))),
+        ),
+        (
+            "wrong issuer",
+            Some(forge(&k1, "k1", "http://127.0.0.1:1/evil", |_| {})),
+        ),
+        (
+            "wrong audience",
+            Some(forge(&k1, "k1", &iss, |c| {
+                c["aud"] = json!("https://other.test")
+            })),
+        ),
+        (
+            "missing sub",
+            Some(forge(&k1, "k1", &iss, |c| {
+                c.as_object_mut().unwrap().remove("sub");
+            })),
+        ),
+        ("tampered payload", Some(tampered)),
+        ("alg none", Some(none)),
+        ("HS256 with the RSA public key", Some(hs256)),
+        (
+            "unknown kid",
+            Some(forge(&stranger, "k-unknown", &iss, |_| {})),
+        ),
+    ];
+    for (method, path, body) in routes() {
+        // The real token passes (so every 401 below is about the token).
+        let (status, _, b) = call(&s, method, path, body.as_ref(), Some(&good));
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} with a good token: {status} {b}"
+        );
+        for (what, token) in &bad {
+            let (status, www, b) = call(&s, method, path, body.as_ref(), token.as_deref());
+            assert_eq!(status, 401, "{what} on {method} {path}: {b}");
+            assert!(www.starts_with("Bearer"), "{what}: {www}");
+            if token.is_some() {
+                assert!(www.contains(r#"error="invalid_token""#), "{what}: {www}");
+                assert_eq!(b["code"], "invalid_token", "{what}: {b}");
+                // The problem says what was wrong without echoing the token.
+                assert!(!b.to_string().contains(token.as_deref().unwrap()), "{what}");
+            } else {
+                assert_eq!(b["code"], "missing_token");
+            }
+        }
+    }
+    let m = scrape(&s);
+    assert!(
+        metric(&m, "proof_auth_requests_total{result=\"invalid_token\"}") >= 72.0,
+        "{m}"
+    );
+    assert!(
+        metric(&m, "proof_auth_requests_total{result=\"ok\"}") >= 6.0,
+        "{m}"
+    );
+    // The access log names the client, never the token.
+    let line = s
+        .wait_for_log(|l| l.contains("\"client_id\":\"svc-rs\""))
+        .expect("client_id logged");
+    assert!(!line.contains(&good));
+    // /openapi.json stays public.
+    assert_eq!(call(&s, "GET", "/openapi.json", None, None).0, 200);
+}
+
+#[test]
+fn it08_scopes_decide_and_the_scope_map_is_configuration() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let es = SigningKey::new("e1", "ES256");
+    let idp = Idp::start(&[&k1, &es]);
+    let s = start(&idp, "");
+    let read_only = idp.token("svc-rs", "policy:read");
+    let runner = idp.token("svc-es", "verify:run"); // an ES256 token
+    let all = idp.token("svc-rs", ALL);
+    for (method, path, body) in routes() {
+        let needs = match path {
+            "/verify" | "/proof/adapt" => "verify:run",
+            "/policy/compile" => "policy:compile",
+            _ => "policy:read",
+        };
+        for (token, scopes) in [
+            (&read_only, "policy:read"),
+            (&runner, "verify:run"),
+            (&all, ALL),
+        ] {
+            let (status, www, b) = call(&s, method, path, body.as_ref(), Some(token));
+            if scopes.split(' ').any(|x| x == needs) {
+                assert!(
+                    (200..300).contains(&status),
+                    "{method} {path} with {scopes}: {status} {b}"
+                );
+            } else {
+                assert_eq!(status, 403, "{method} {path} with {scopes}: {b}");
+                assert_eq!(b["code"], "insufficient_scope");
+                assert_eq!(b["scope"], needs);
+                assert!(
+                    www.contains(r#"error="insufficient_scope""#)
+                        && www.contains(&format!(r#"scope="{needs}""#)),
+                    "{www}"
+                );
+            }
+        }
+    }
+    assert!(
+        metric(
+            &scrape(&s),
+            "proof_auth_requests_total{result=\"insufficient_scope\"}"
+        ) >= 7.0
+    );
+
+    // The same tokens under another scope map: /lists now needs verify:run.
+    let s2 = start(
+        &idp,
+        "  scopes:\n    GET /lists: [verify:run]\n    POST /verify: [verify:run]\n",
+    );
+    assert_eq!(call(&s2, "GET", "/lists", None, Some(&read_only)).0, 403);
+    assert_eq!(call(&s2, "GET", "/lists", None, Some(&runner)).0, 200);
+    // A route missing from the map still needs a valid token, any scope.
+    assert_eq!(call(&s2, "GET", "/policies", None, None).0, 401);
+    assert_eq!(call(&s2, "GET", "/policies", None, Some(&runner)).0, 200);
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn key_rotation_is_picked_up_with_one_refetch_and_no_restart() {
+    let old = SigningKey::new("old", "RS256");
+    let new = SigningKey::new("new", "RS256");
+    let mut idp = Idp::start(&[&old]);
+    let s = start(&idp, "");
+    let pid = s.pid();
+    let old_token = idp.token("svc-rs", ALL);
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&old_token)).0, 200);
+    let fetches = |m: &str| metric(m, "proof_jwks_refresh_total{result=\"ok\"}");
+    let before = fetches(&scrape(&s));
+    // The IdP restarts signing with a new key and still publishes the old one.
+    idp.restart(&[&new, &old]);
+    let new_token = idp.token("svc-rs", ALL);
+    let header = jsonwebtoken::decode_header(&new_token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some("new"));
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&new_token)).0, 200);
+    let m = scrape(&s);
+    assert_eq!(fetches(&m), before + 1.0, "exactly one refetch:\n{m}");
+    assert_eq!(metric(&m, "proof_jwks_keys"), 2.0);
+    // Old tokens keep working while the old key is published; no refetch for them.
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&old_token)).0, 200);
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&new_token)).0, 200);
+    assert_eq!(fetches(&scrape(&s)), before + 1.0);
+    assert_eq!(s.pid(), pid);
+}
+
+#[test]
+fn an_idp_outage_keeps_cached_keys_working_and_fails_closed_on_new_ones() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let k2 = SigningKey::new("k2", "RS256");
+    let mut idp = Idp::start(&[&k1]);
+    let s = start(&idp, "");
+    let token = idp.token("svc-rs", ALL);
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&token)).0, 200);
+    idp.stop();
+    // Cached key: still fine.
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&token)).0, 200);
+    // A new kid cannot be fetched: refused.
+    let fresh = forge(&k2, "k2", &idp.issuer, |_| {});
+    let (status, _, b) = call(&s, "GET", "/lists", None, Some(&fresh));
+    assert_eq!(status, 401, "{b}");
+    assert!(metric(&scrape(&s), "proof_jwks_refresh_total{result=\"error\"}") >= 1.0);
+    // The IdP comes back with the new key: the service recovers without a restart.
+    idp.restart(&[&k2, &k1]);
+    wait_until("the new key is accepted", || {
+        call(&s, "GET", "/lists", None, Some(&fresh)).0 == 200
+    });
+    let from_idp = idp.token("svc-rs", ALL);
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&from_idp)).0, 200);
+}
+
+#[test]
+fn an_idp_answering_500_is_retried_and_no_keys_means_503() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let idp = Idp::start(&[&k1]);
+    std::fs::write(&idp.fail_file, "").unwrap();
+    // The service starts while the IdP fails: not ready, and protected routes fail closed.
+    let s = start(&idp, "");
+    let m = scrape(&s);
+    assert!(
+        metric(&m, "proof_jwks_refresh_total{result=\"retry\"}") >= 2.0,
+        "{m}"
+    );
+    assert!(
+        metric(&m, "proof_jwks_refresh_total{result=\"error\"}") >= 3.0,
+        "{m}"
+    );
+    let ready = support::get(&support::client(), &format!("{}/readyz", s.admin));
+    assert_eq!(ready.0, 503, "{}", ready.1);
+    assert!(ready.1.contains("JWKS unavailable"), "{}", ready.1);
+    let token = idp.token("svc-rs", ALL);
+    let (status, _, b) = call(&s, "GET", "/lists", None, Some(&token));
+    assert_eq!(status, 503, "{b}");
+    assert_eq!(b["code"], "auth_unavailable");
+    assert!(
+        metric(
+            &scrape(&s),
+            "proof_auth_requests_total{result=\"unavailable\"}"
+        ) >= 1.0
+    );
+    // The IdP recovers: so does the service.
+    std::fs::remove_file(&idp.fail_file).unwrap();
+    wait_until("a token is accepted", || {
+        call(&s, "GET", "/lists", None, Some(&token)).0 == 200
+    });
+    let ready = support::get(&support::client(), &format!("{}/readyz", s.admin));
+    assert_eq!(ready.0, 200, "{}", ready.1);
+    assert!(ready.1.contains("\"state\":\"fresh\""), "{}", ready.1);
+    assert!(metric(&scrape(&s), "proof_jwks_last_success_timestamp_seconds") > 1.7e9);
+}
+
+#[test]
+fn the_prod_profile_refuses_missing_issuer_and_dev_tokens() {
+    let run = |args: &[&str], yaml: &str| {
+        let dir = support::tmpdir("authcfg");
+        let cfg = dir.join("c.yaml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: {}\n{yaml}",
+                dir.display(),
+                root().join("lists").display()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .args(args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // No auth section at all: OAuth2 is the default, and it needs an issuer.
+    let (code, err) = run(&["--check-config"], "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("`auth.issuer` is required") && err.contains("`auth.audience` is required"),
+        "{err}"
+    );
+    // `serve` itself refuses too, naming the setting.
+    let (code, err) = run(&[], "");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("auth.issuer"), "{err}");
+    let dev = "auth:\n  mode: dev\n  dev_tokens: {devtoken: [policy:read]}\n";
+    let (code, err) = run(&["--check-config"], dev);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("only allowed with --dev") && err.contains("refused outside --dev"),
+        "{err}"
+    );
+    let (code, err) = run(
+        &["--check-config"],
+        "auth:\n  issuer: https://idp.test\n  audience: a\n  algorithms: [RS256, HS256, none]\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("`HS256` is not accepted") && err.contains("`none` is not accepted"),
+        "{err}"
+    );
+    // The shipped sample configuration is valid.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["serve", "--config", "config/server.yaml", "--check-config"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("auth:       oauth2"));
+}
+
+#[test]
+fn dev_tokens_work_only_under_dev() {
+    let dir = support::tmpdir("devauth");
+    let cfg = dir.join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "api: {{bind: 127.0.0.1:0}}\nadmin: {{bind: 127.0.0.1:0}}\nstore: {{url: \"sqlite://{}/p.db\"}}\nlists_dir: lists\nlog: {{format: json}}\nauth:\n  mode: dev\n  dev_tokens: {{reader: [policy:read]}}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    // Under --dev the static token works, with its scopes.
+    let s = Server::start_with_args(&cfg, &["--dev"], &[]);
+    assert_eq!(call(&s, "GET", "/lists", None, Some("reader")).0, 200);
+    let (status, _, b) = call(&s, "GET", "/lists", None, Some("guess"));
+    assert_eq!(status, 401, "{b}");
+    assert_eq!(call(&s, "GET", "/lists", None, None).0, 401);
+    let (status, _, b) = call(&s, "POST", "/verify", Some(&json!({})), Some("reader"));
+    assert_eq!(status, 403, "{b}");
+    // Without --dev the same file does not start.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed with --dev"));
+}

@@ -1,0 +1,323 @@
+//! OAuth2 resource server: bearer JWT access tokens (RFC 9068) checked against the IdP's
+//! keys ([`jwks`]), scopes per route from `config/auth.yaml`, and RFC 6750 answers: 401 with
+//! `WWW-Authenticate: Bearer` for a missing or bad token, 403 `insufficient_scope` naming
+//! the scope, 503 `auth_unavailable` when no signing key can be had (fail closed). See
+//! `docs/auth.md` and `docs/runbook_oauth2.md`.
+
+pub mod jwks;
+
+use crate::config::{AuthMode, AuthSettings};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::str::FromStr as _;
+use std::sync::Arc;
+
+/// Who called, as handlers see it (a request extension on authenticated routes).
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// `client_id` (or `sub` when the token has none).
+    pub client_id: String,
+    /// `sub`.
+    pub subject: String,
+    /// Granted scopes.
+    pub scopes: BTreeSet<String>,
+}
+
+/// Why a request was not let through.
+#[derive(Debug)]
+pub enum Denied {
+    /// No bearer token.
+    Missing,
+    /// A token that is not valid; the reason is safe to send (no key or token contents).
+    Invalid(&'static str),
+    /// A valid token without every scope the route needs.
+    Scope(String),
+    /// No signing key available (IdP unreachable past `max_stale_s`).
+    Unavailable,
+}
+
+impl Denied {
+    /// The `proof_auth_requests_total{result}` label.
+    #[must_use]
+    pub fn result(&self) -> &'static str {
+        match self {
+            Self::Missing | Self::Invalid(_) => "invalid_token",
+            Self::Scope(_) => "insufficient_scope",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        let (err, challenge) = match &self {
+            Self::Missing => (
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "missing_token",
+                    "this route needs a bearer token (Authorization: Bearer <token>)",
+                ),
+                r#"Bearer realm="proof""#.to_owned(),
+            ),
+            Self::Invalid(why) => (
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", *why),
+                format!(
+                    r#"Bearer realm="proof", error="invalid_token", error_description="{why}""#
+                ),
+            ),
+            Self::Scope(scope) => (
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    format!("the token lacks the scope this route needs: {scope}"),
+                )
+                .with("scope", Value::String(scope.clone())),
+                format!(r#"Bearer realm="proof", error="insufficient_scope", scope="{scope}""#),
+            ),
+            Self::Unavailable => (
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "auth_unavailable",
+                    "tokens cannot be checked right now (the identity provider's keys are unavailable); try again",
+                ),
+                String::new(),
+            ),
+        };
+        let mut resp = err.into_response();
+        if let Ok(v) = HeaderValue::from_str(&challenge)
+            && !challenge.is_empty()
+        {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        if matches!(self, Self::Unavailable) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}
+
+/// Checks tokens.
+pub struct Authenticator {
+    settings: AuthSettings,
+    algorithms: Vec<Algorithm>,
+    jwks: Option<Arc<jwks::Jwks>>,
+    metrics: Metrics,
+}
+
+fn scopes_of(claims: &Map<String, Value>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Some(s) = claims.get("scope").and_then(Value::as_str) {
+        out.extend(s.split_whitespace().map(str::to_owned));
+    }
+    if let Some(a) = claims.get("scp").and_then(Value::as_array) {
+        out.extend(a.iter().filter_map(Value::as_str).map(str::to_owned));
+    }
+    out
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Authenticator {
+    /// Builds the checker (and, for `oauth2`, the key cache; fill it with
+    /// [`Authenticator::jwks`]).
+    ///
+    /// # Errors
+    /// When the JWKS client cannot be built.
+    pub fn new(settings: &AuthSettings, metrics: Metrics) -> Result<Self, String> {
+        let algorithms = settings
+            .algorithms
+            .iter()
+            .filter_map(|a| Algorithm::from_str(a).ok())
+            .filter(|a| !matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+            .collect();
+        let jwks = match settings.mode {
+            AuthMode::OAuth2 => Some(jwks::Jwks::new(settings, metrics.clone())?),
+            _ => None,
+        };
+        Ok(Self {
+            settings: settings.clone(),
+            algorithms,
+            jwks,
+            metrics,
+        })
+    }
+
+    /// The key cache (for `oauth2`).
+    #[must_use]
+    pub fn jwks(&self) -> Option<&Arc<jwks::Jwks>> {
+        self.jwks.as_ref()
+    }
+
+    /// Checks a bearer token (without the `Bearer ` prefix).
+    ///
+    /// # Errors
+    /// [`Denied`] saying why.
+    pub async fn validate(&self, token: &str) -> Result<Principal, Denied> {
+        if self.settings.mode == AuthMode::Dev {
+            return self
+                .settings
+                .dev_tokens
+                .get(token)
+                .map(|scopes| Principal {
+                    client_id: "dev".into(),
+                    subject: "dev".into(),
+                    scopes: scopes.iter().cloned().collect(),
+                })
+                .ok_or(Denied::Invalid("unknown dev token"));
+        }
+        let Some(jwks) = &self.jwks else {
+            return Err(Denied::Unavailable);
+        };
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| Denied::Invalid("malformed token"))?;
+        if !self.algorithms.contains(&header.alg) {
+            return Err(Denied::Invalid("signature algorithm not accepted"));
+        }
+        if !self.settings.accept_plain_jwt {
+            let typ = header
+                .typ
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if typ != "at+jwt" && typ != "application/at+jwt" {
+                return Err(Denied::Invalid("not an access token (typ must be at+jwt)"));
+            }
+        }
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or(Denied::Invalid("token has no key id (kid)"))?;
+        let key = jwks.key(kid).await.map_err(|e| match e {
+            jwks::KeyError::UnknownKid => Denied::Invalid("unknown signing key"),
+            jwks::KeyError::Unavailable => Denied::Unavailable,
+        })?;
+        if key.alg.is_some_and(|a| a != header.alg) {
+            return Err(Denied::Invalid(
+                "signature algorithm does not match the key",
+            ));
+        }
+        let mut v = Validation::new(header.alg);
+        v.algorithms = vec![header.alg];
+        v.leeway = self.settings.leeway_s;
+        v.validate_nbf = true;
+        v.set_issuer(&[self.settings.issuer.as_deref().unwrap_or_default()]);
+        v.set_audience(&[self.settings.audience.as_deref().unwrap_or_default()]);
+        v.set_required_spec_claims(&self.settings.required_claims);
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &v).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                Denied::Invalid(match e.kind() {
+                    K::ExpiredSignature => "token expired",
+                    K::ImmatureSignature => "token not valid yet (nbf)",
+                    K::InvalidIssuer => "wrong issuer",
+                    K::InvalidAudience => "wrong audience",
+                    K::InvalidSignature => "bad signature",
+                    K::MissingRequiredClaim(_) => "a required claim is missing",
+                    K::InvalidAlgorithm => "signature algorithm does not match the key",
+                    _ => "malformed token",
+                })
+            })?;
+        let c = data.claims;
+        for name in &self.settings.required_claims {
+            if c.get(name).is_none_or(Value::is_null) {
+                return Err(Denied::Invalid("a required claim is missing"));
+            }
+        }
+        if let Some(iat) = c.get("iat") {
+            match iat.as_u64() {
+                Some(t) if t <= now() + self.settings.leeway_s => {}
+                Some(_) => return Err(Denied::Invalid("token issued in the future (iat)")),
+                None => return Err(Denied::Invalid("malformed token")),
+            }
+        }
+        let subject = c.get("sub").and_then(Value::as_str).unwrap_or_default();
+        Ok(Principal {
+            client_id: c
+                .get("client_id")
+                .and_then(Value::as_str)
+                .unwrap_or(subject)
+                .to_owned(),
+            subject: subject.to_owned(),
+            scopes: scopes_of(&c),
+        })
+    }
+
+    /// The scopes a route needs, `None` when it is public.
+    fn needs(&self, method: &str, route: &str) -> Option<&[String]> {
+        let key = format!("{method} {route}");
+        if self.settings.public_routes.contains(&key) {
+            return None;
+        }
+        // Routes without an entry still need a valid token (fail closed).
+        Some(self.settings.scopes.get(&key).map_or(&[], Vec::as_slice))
+    }
+
+    async fn check(
+        &self,
+        method: &str,
+        route: &str,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<Option<Principal>, Denied> {
+        let Some(needed) = self.needs(method, route) else {
+            return Ok(None);
+        };
+        let Some(value) = authorization else {
+            return Err(Denied::Missing);
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| Denied::Invalid("malformed Authorization header"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
+            _ => return Err(Denied::Missing),
+        };
+        if token.is_empty() || token.len() > 16 * 1024 {
+            return Err(Denied::Invalid("malformed token"));
+        }
+        let p = self.validate(token).await?;
+        if needed.iter().any(|s| !p.scopes.contains(s)) {
+            // Name every scope the route needs, as RFC 6750 asks.
+            return Err(Denied::Scope(needed.join(" ")));
+        }
+        Ok(Some(p))
+    }
+}
+
+/// Route layer: authenticates and authorises every API request by its route template.
+pub async fn require(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(auth) = &state.auth else {
+        return next.run(req).await;
+    };
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(String::new, |m| m.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let authorization = req.headers().get(header::AUTHORIZATION).cloned();
+    match auth.check(&method, &route, authorization.as_ref()).await {
+        Ok(None) => next.run(req).await,
+        Ok(Some(p)) => {
+            auth.metrics.auth("ok");
+            tracing::Span::current().record("client_id", p.client_id.as_str());
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(d) => {
+            auth.metrics.auth(d.result());
+            d.into_response()
+        }
+    }
+}
