@@ -3,6 +3,7 @@
 
 use crate::exit::Exit;
 use crate::load::{Inputs, read_text};
+use crate::remote::Remote;
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use proof_core::eval::{self, RunOptions, context};
@@ -34,6 +35,38 @@ pub struct AdaptArgs {
     /// Stop at the first failing rule of severity `fail` (the rest are skipped).
     #[arg(long)]
     fail_fast: bool,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// With `--server`: the plan from `POST /proof/adapt`, and unless `--dry-run` the report of
+/// `POST /verify` with `options.adaptive` (the server's configured selector decides).
+fn remote(a: &AdaptArgs) -> Result<Exit> {
+    if a.weights.is_some() || matches!(a.selector, SelectorArg::Weighted) {
+        bail!(
+            "with --server the server's own selector (adapt.selector) plans; drop --selector/--weights"
+        );
+    }
+    let i = &a.inputs;
+    let mut opts = serde_json::Map::new();
+    opts.insert("fail_fast".into(), serde_json::json!(a.fail_fast));
+    let body = crate::verify::request(i, opts.clone())?;
+    let plan = a.remote.post("/proof/adapt", &body, "verify:run")?;
+    if a.dry_run {
+        i.write(&plan.body)?;
+        return Ok(Exit::Ok);
+    }
+    opts.insert("adaptive".into(), serde_json::json!(true));
+    let report = a
+        .remote
+        .post("/verify", &crate::verify::request(i, opts)?, "verify:run")?;
+    let plan: serde_json::Value = serde_json::from_str(&plan.body)?;
+    let report: serde_json::Value = serde_json::from_str(&report.body)?;
+    let mut out =
+        serde_json::to_string_pretty(&serde_json::json!({"plan": plan, "report": report}))?;
+    out.push('\n');
+    i.write(&out)?;
+    crate::verify::verdict_of(&report)
 }
 
 #[derive(Serialize)]
@@ -55,6 +88,9 @@ fn selector(a: &AdaptArgs) -> Result<Box<dyn RuleSelector>> {
 }
 
 pub fn run(a: &AdaptArgs) -> Result<Exit> {
+    if a.remote.server.is_some() {
+        return remote(a);
+    }
     let i = &a.inputs;
     let as_of = i.as_of()?;
     let sel = selector(a)?;

@@ -8,6 +8,7 @@ mod exit;
 mod lists;
 mod load;
 mod policy;
+mod remote;
 mod serve;
 mod verify;
 
@@ -25,6 +26,8 @@ Examples:
   proof verify --policy lksg.v1 --context examples/context_ok.json
   proof adapt --policy lksg.v1 --context examples/context_ok.json --selector weighted --weights examples/rules.yaml --dry-run
   proof serve --dev
+  PROOF_CLIENT_SECRET=... proof verify --server https://proof.example.com \
+      --token-url https://idp.example.com/token --client-id erp --policy lksg.v1 --context ctx.json
 
 Exit codes: 0 OK / clean, 1 usage or input error, 2 WARN / warnings, 3 FAIL / errors.")]
 struct Cli {

@@ -13,7 +13,7 @@ pub enum PolicyCommand {
     /// Report every problem in a policy. Exit 0 clean, 2 warnings only, 3 errors.
     Lint(LintArgs),
     /// Compile a policy to IR v1 JSON. Exit 3 when the policy has errors.
-    Compile(CompileArgs),
+    Compile(Box<CompileArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,6 +46,10 @@ pub struct CompileArgs {
     /// Downgrade hygiene findings to warnings.
     #[arg(long)]
     relaxed: bool,
+    /// With --server: compile and store the policy on the server; prints its answer
+    /// (policy id, version, hashes, IR, lints, whether it was newly stored).
+    #[command(flatten)]
+    remote: crate::remote::Remote,
 }
 
 pub fn run(cmd: PolicyCommand) -> Result<Exit> {
@@ -120,6 +124,18 @@ fn lint(a: &LintArgs) -> Result<Exit> {
 
 fn compile(a: &CompileArgs) -> Result<Exit> {
     let src = read_text(&a.file)?;
+    if a.remote.server.is_some() {
+        let body = serde_json::json!({
+            "policy_yaml": src,
+            "lint_mode": if a.relaxed { "relaxed" } else { "strict" },
+        });
+        let answer = a.remote.post("/policy/compile", &body, "policy:compile")?;
+        let v: serde_json::Value = serde_json::from_str(&answer.body)?;
+        let mut out = serde_json::to_string_pretty(&v)?;
+        out.push('\n');
+        write_out(a.output.as_deref(), &out)?;
+        return Ok(Exit::Ok);
+    }
     let file = a.file.display().to_string();
     match policy::compile(&src, mode(a.relaxed)) {
         Ok(c) => {

@@ -2,18 +2,60 @@
 
 use crate::exit::Exit;
 use crate::load::Inputs;
-use anyhow::{Context as _, Result};
+use crate::remote::Remote;
+use anyhow::{Context as _, Result, anyhow};
 use clap::Args;
 use proof_core::eval;
+use serde_json::{Value, json};
 
 #[derive(Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
     inputs: Inputs,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// The request body `/verify` and `/proof/adapt` take: a policy id, or (for a policy file)
+/// its IR embedded, which the server accepts only with `features.allow_embedded_ir`.
+pub fn request(i: &Inputs, options: serde_json::Map<String, Value>) -> Result<Value> {
+    let (_, ctx) = i.context_json()?;
+    let mut body = serde_json::Map::new();
+    if std::path::Path::new(&i.policy).is_file() {
+        body.insert("ir".into(), serde_json::to_value(i.ir()?)?);
+    } else {
+        body.insert("policy_id".into(), json!(i.policy));
+    }
+    body.insert("context".into(), ctx);
+    let mut options = options;
+    if let Some(t) = &i.as_of {
+        options.insert("as_of".into(), json!(t));
+    }
+    body.insert("options".into(), Value::Object(options));
+    Ok(Value::Object(body))
+}
+
+/// The exit code for a report the server sent.
+pub fn verdict_of(report: &Value) -> Result<Exit> {
+    match report.get("verdict").and_then(Value::as_str) {
+        Some("OK") => Ok(Exit::Ok),
+        Some("WARN") => Ok(Exit::Warn),
+        Some("FAIL") => Ok(Exit::Fail),
+        _ => Err(anyhow!("the server's answer has no verdict")),
+    }
 }
 
 pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let i = &a.inputs;
+    if a.remote.server.is_some() {
+        let answer = a.remote.post(
+            "/verify",
+            &request(i, serde_json::Map::new())?,
+            "verify:run",
+        )?;
+        i.write(&answer.body)?;
+        return verdict_of(&serde_json::from_str(&answer.body)?);
+    }
     let as_of = i.as_of()?;
     let ir = i.ir()?;
     let lists = i.lists()?;

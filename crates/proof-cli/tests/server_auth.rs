@@ -508,3 +508,226 @@ fn dev_tokens_work_only_under_dev() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed with --dev"));
 }
+
+/// `proof ARGS` with the client secret in the environment and a private token cache.
+fn cli(args: &[&str], secret: &str, cache: &std::path::Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(args)
+        .env("PROOF_CLIENT_SECRET", secret)
+        .env("XDG_CACHE_HOME", cache)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cli_gets_tokens_by_client_credentials_and_caches_them() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let mut idp = Idp::start(&[&k1]);
+    let s = start(&idp, "");
+    let cache = support::tmpdir("tokcache");
+    let token_url = idp.token_url();
+    let remote = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--server",
+            s.api.as_str(),
+            "--token-url",
+            token_url.as_str(),
+            "--client-id",
+            "svc-rs",
+        ]
+        .iter()
+        .map(|x| (*x).to_owned())
+        .collect();
+        v.extend(extra.iter().map(|x| (*x).to_owned()));
+        v
+    };
+    let args = |base: &[&str], extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = base.iter().map(|x| (*x).to_owned()).collect();
+        v.extend(remote(extra));
+        v
+    };
+    let run = |a: &[String], secret: &str| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        cli(&a, secret, &cache)
+    };
+    let verify = |ctx: &str| args(&["verify", "--policy", "lksg.v1", "--context", ctx], &[]);
+    // The same report bytes and exit codes as a local run.
+    let (code, out, err) = run(&verify("examples/context_ok.json"), "svc-rs-secret");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        std::fs::read_to_string(root().join("examples/report_ok.json")).unwrap()
+    );
+    let (code, _, err) = run(&verify("examples/context_fail.json"), "svc-rs-secret");
+    assert_eq!(code, 3, "{err}");
+    let (code, _, _) = run(&verify("examples/context_warn.json"), "svc-rs-secret");
+    assert_eq!(code, 2);
+    // The token is cached, private to the user, and reused: with the IdP down the next
+    // call still works.
+    let files: Vec<_> = std::fs::read_dir(cache.join("proof/tokens"))
+        .unwrap()
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "one token for one (endpoint, client, scope)"
+    );
+    let f = files[0].as_ref().unwrap().path();
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    idp.stop();
+    let (code, _, err) = run(&verify("examples/context_ok.json"), "svc-rs-secret");
+    assert_eq!(code, 0, "cached token: {err}");
+    idp.restart(&[&k1]);
+
+    // A scope the route does not take: the server's problem, readably.
+    let (code, _, err) = run(
+        &args(
+            &[
+                "verify",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                "examples/context_ok.json",
+            ],
+            &["--scope", "policy:read"],
+        ),
+        "svc-rs-secret",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("403 insufficient_scope") && err.contains("(scope: verify:run)"),
+        "{err}"
+    );
+    // A wrong secret: the token endpoint's error, readably.
+    let fresh_cache = support::tmpdir("tokcache2");
+    let a = args(
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "examples/context_ok.json",
+        ],
+        &[],
+    );
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = cli(&a, "wrong", &fresh_cache);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("token endpoint answered 401 invalid_client"),
+        "{err}"
+    );
+    // No secret at all.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(&a)
+        .env_remove("PROOF_CLIENT_SECRET")
+        .env("XDG_CACHE_HOME", &fresh_cache)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("set PROOF_CLIENT_SECRET or pass --client-secret-file")
+    );
+    // The secret is never a flag.
+    let (code, _, err) = run(
+        &args(
+            &[
+                "verify",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                "examples/context_ok.json",
+            ],
+            &["--client-secret", "x"],
+        ),
+        "svc-rs-secret",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("unexpected argument"), "{err}");
+    // ... but a file works.
+    let secret_file = fresh_cache.join("secret");
+    std::fs::write(&secret_file, "svc-rs-secret\n").unwrap();
+    let (code, _, err) = run(
+        &args(
+            &[
+                "verify",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                "examples/context_ok.json",
+            ],
+            &["--client-secret-file", secret_file.to_str().unwrap()],
+        ),
+        "wrong-in-env-is-ignored",
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // adapt and policy compile go through the server too.
+    let (code, out, err) = run(
+        &args(
+            &[
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                "examples/context_ok.json",
+                "--dry-run",
+            ],
+            &[],
+        ),
+        "svc-rs-secret",
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, local, _) = cli(
+        &[
+            "adapt",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "examples/context_ok.json",
+            "--dry-run",
+        ],
+        "",
+        &cache,
+    );
+    assert_eq!(
+        out, local,
+        "the server's plan is the local plan (basic selector)"
+    );
+    let (code, out, err) = run(
+        &args(
+            &[
+                "adapt",
+                "--policy",
+                "lksg.v1",
+                "--context",
+                "examples/context_fail.json",
+            ],
+            &[],
+        ),
+        "svc-rs-secret",
+    );
+    assert_eq!(code, 3, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["report"]["verdict"], "FAIL");
+    assert!(v["plan"].is_object());
+    let (code, out, err) = run(
+        &args(&["policy", "compile", "policies/lksg.v1.yml"], &[]),
+        "svc-rs-secret",
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["policy_id"], "lksg.v1");
+    assert_eq!(v["stored"], false, "already stored at startup: {v}");
+}
