@@ -7,7 +7,9 @@
 //   IDP_AUDIENCE   the resource (API) audience, e.g. https://proof.test
 //   IDP_KEYS       file with {"keys": [private JWKs with kid and alg]}; the first key of
 //                  each kind signs, the rest are only published
-//   IDP_FAIL_FILE  optional: while this file exists, /jwks and discovery answer 500
+//   IDP_FAIL_FILE  optional: while this file exists, /jwks and discovery answer 500, or
+//                  never answer when the file says "hang"
+//   IDP_MAX_AGE    optional: sent as Cache-Control: max-age on /jwks
 //
 // Clients (secret = id + "-secret"): svc-rs signs RS256, svc-es signs ES256.
 // Scopes on offer: verify:run policy:compile policy:read.
@@ -20,6 +22,7 @@ const ISSUER = process.env.IDP_ISSUER;
 const AUD = process.env.IDP_AUDIENCE;
 const keys = JSON.parse(readFileSync(process.env.IDP_KEYS, 'utf8')).keys;
 const FAIL = process.env.IDP_FAIL_FILE;
+const MAX_AGE = process.env.IDP_MAX_AGE;
 const SCOPES = 'verify:run policy:compile policy:read';
 
 const client = (id) => ({
@@ -58,11 +61,14 @@ const provider = new Provider(ISSUER, {
 const callback = provider.callback();
 http
   .createServer((req, res) => {
-    if (FAIL && existsSync(FAIL) && (req.url.startsWith('/jwks') || req.url.startsWith('/.well-known'))) {
+    const keyRoute = req.url.startsWith('/jwks') || req.url.startsWith('/.well-known');
+    if (FAIL && existsSync(FAIL) && keyRoute) {
+      if (readFileSync(FAIL, 'utf8').trim() === 'hang') return; // never answer
       res.statusCode = 500;
       res.end('{"error":"server_error"}');
       return;
     }
+    if (MAX_AGE && req.url.startsWith('/jwks')) res.setHeader('Cache-Control', `max-age=${MAX_AGE}`);
     callback(req, res);
   })
   .listen(PORT, '127.0.0.1', () => console.log(`idp ready on ${PORT}`));

@@ -731,3 +731,156 @@ fn the_cli_gets_tokens_by_client_credentials_and_caches_them() {
     assert_eq!(v["policy_id"], "lksg.v1");
     assert_eq!(v["stored"], false, "already stored at startup: {v}");
 }
+
+/// A server trusting `idp` with exactly these extra `auth` lines (two-space indented).
+fn start_raw(idp: &Idp, lines: &str) -> Server {
+    Server::start(&Spec::new(&support::sqlite_url("authcfg")).yaml(&format!(
+        "auth:\n  mode: oauth2\n  issuer: {}\n  audience: {AUDIENCE}\n{lines}",
+        idp.issuer
+    )))
+}
+
+fn lists_status(s: &Server, token: &str) -> u16 {
+    call(s, "GET", "/lists", None, Some(token)).0
+}
+
+fn refreshes(s: &Server) -> f64 {
+    metric(&scrape(s), "proof_jwks_refresh_total{result=\"ok\"}")
+}
+
+#[test]
+fn token_rules_in_the_auth_settings_take_effect() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let idp = Idp::start(&[&k1]);
+    let iss = idp.issuer.clone();
+    let defaults = start_raw(&idp, "");
+    // leeway_s: expired 10 s ago passes the default 30 s leeway, not a zero one.
+    let late = forge(&k1, "k1", &iss, |c| c["exp"] = json!(now() - 10));
+    assert_eq!(lists_status(&defaults, &late), 200);
+    let strict = start_raw(&idp, "  leeway_s: 0\n");
+    assert_eq!(lists_status(&strict, &late), 401);
+    // accept_plain_jwt: typ JWT is refused unless allowed.
+    let mut h = Header::new(Algorithm::RS256);
+    h.typ = Some("JWT".into());
+    h.kid = Some("k1".into());
+    let plain = jsonwebtoken::encode(
+        &h,
+        &json!({"iss": iss, "sub": "s", "aud": AUDIENCE, "iat": now(), "exp": now() + 300, "scope": ALL}),
+        &EncodingKey::from_rsa_pem(k1.pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let (status, _, b) = call(&defaults, "GET", "/lists", None, Some(&plain));
+    assert_eq!(status, 401);
+    assert!(b["detail"].as_str().unwrap().contains("at+jwt"), "{b}");
+    let lenient = start_raw(&idp, "  accept_plain_jwt: true\n");
+    assert_eq!(lists_status(&lenient, &plain), 200);
+    // algorithms: an ES256-only service refuses the IdP's RS256 tokens.
+    let token = idp.token("svc-rs", ALL);
+    let es_only = start_raw(&idp, "  algorithms: [ES256]\n");
+    assert_eq!(lists_status(&es_only, &token), 401);
+    assert_eq!(lists_status(&defaults, &token), 200);
+    // required_claims: `jti` required; a token without it is refused.
+    let no_jti = forge(&k1, "k1", &iss, |c| {
+        c.as_object_mut().unwrap().remove("jti");
+    });
+    assert_eq!(lists_status(&defaults, &no_jti), 200);
+    let jti = start_raw(&idp, "  required_claims: [exp, iss, aud, sub, jti]\n");
+    assert_eq!(lists_status(&jti, &no_jti), 401);
+    assert_eq!(lists_status(&jti, &token), 200);
+    // jwks_uri: used instead of discovery.
+    let wrong = start_raw(
+        &idp,
+        &format!("  jwks_uri: {iss}/nothing-here\n  jwks: {{retries: 0}}\n"),
+    );
+    let (status, _, b) = call(&wrong, "GET", "/lists", None, Some(&token));
+    assert_eq!(status, 503, "{b}");
+    let right = start_raw(&idp, &format!("  jwks_uri: {iss}/jwks\n"));
+    assert_eq!(lists_status(&right, &token), 200);
+}
+
+#[test]
+fn jwks_cache_settings_take_effect() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let mut idp = Idp::start(&[&k1]);
+    let token = idp.token("svc-rs", ALL);
+    // ttl_s: a one-second TTL refreshes in the background; the default does not.
+    let quick = start_raw(&idp, "  jwks: {ttl_s: 1}\n");
+    let slow = start_raw(&idp, "");
+    let (q0, s0) = (refreshes(&quick), refreshes(&slow));
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(refreshes(&quick) >= q0 + 2.0, "ttl 1 s refreshes");
+    assert_eq!(refreshes(&slow), s0, "ttl 600 s does not");
+
+    // refetch_interval_s: a second unknown kid soon after the first does not refetch.
+    let stranger = SigningKey::new("x1", "RS256");
+    let limited = start_raw(&idp, "  jwks: {refetch_interval_s: 3600}\n");
+    let r0 = refreshes(&limited);
+    assert_eq!(
+        lists_status(&limited, &forge(&stranger, "x1", &idp.issuer, |_| {})),
+        401
+    );
+    assert_eq!(refreshes(&limited), r0 + 1.0);
+    assert_eq!(
+        lists_status(&limited, &forge(&stranger, "x2", &idp.issuer, |_| {})),
+        401
+    );
+    assert_eq!(refreshes(&limited), r0 + 1.0, "rate-limited");
+
+    // retries: none with retries 0.
+    std::fs::write(&idp.fail_file, "").unwrap();
+    let once = start_raw(&idp, "  jwks: {retries: 0}\n");
+    let m = scrape(&once);
+    assert_eq!(
+        metric(&m, "proof_jwks_refresh_total{result=\"retry\"}"),
+        0.0,
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "proof_jwks_refresh_total{result=\"error\"}"),
+        1.0,
+        "{m}"
+    );
+    // timeout_ms: an IdP that never answers costs one timeout, not a hang.
+    std::fs::write(&idp.fail_file, "hang").unwrap();
+    let started = Instant::now();
+    let impatient = start_raw(&idp, "  jwks: {timeout_ms: 300, retries: 0}\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(lists_status(&impatient, &token), 503);
+    std::fs::remove_file(&idp.fail_file).unwrap();
+
+    // max_stale_s: with the IdP gone, cached keys work until they are too old.
+    let stale = start_raw(&idp, "  jwks: {ttl_s: 1, max_stale_s: 2}\n");
+    assert_eq!(lists_status(&stale, &token), 200);
+    idp.stop();
+    wait_until("the stale keys are dropped", || {
+        lists_status(&stale, &token) == 503
+    });
+    let ready = support::get(&support::client(), &format!("{}/readyz", stale.admin));
+    assert_eq!(ready.0, 503, "{}", ready.1);
+}
+
+#[test]
+fn the_idps_max_age_is_honoured_within_bounds() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let idp = Idp::start_with(&[&k1], Some(1));
+    // max-age 1 s, floor 1 s: refreshed every second.
+    let follows = start_raw(&idp, "  jwks: {min_ttl_s: 1}\n");
+    // max-age 1 s raised to the 60 s floor: not refreshed.
+    let floored = start_raw(&idp, "  jwks: {min_ttl_s: 60}\n");
+    let (a0, b0) = (refreshes(&follows), refreshes(&floored));
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(refreshes(&follows) >= a0 + 2.0);
+    assert_eq!(refreshes(&floored), b0);
+    // A long max-age is cut to max_ttl_s.
+    let long = Idp::start_with(&[&k1], Some(100_000));
+    let capped = start_raw(&long, "  jwks: {min_ttl_s: 1, max_ttl_s: 1}\n");
+    let c0 = refreshes(&capped);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(refreshes(&capped) >= c0 + 1.0);
+    let ready = support::get(&support::client(), &format!("{}/readyz", capped.admin));
+    assert!(ready.1.contains("\"jwks\""), "{}", ready.1);
+}

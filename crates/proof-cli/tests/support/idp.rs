@@ -68,6 +68,8 @@ pub const AUDIENCE: &str = "https://proof.test";
 /// A running IdP.
 pub struct Idp {
     child: Option<Child>,
+    /// `Cache-Control: max-age` the IdP sends with its JWKS, if any.
+    pub max_age: Option<u64>,
     pub port: u16,
     pub issuer: String,
     dir: PathBuf,
@@ -85,10 +87,16 @@ fn free_port() -> u16 {
 
 impl Idp {
     pub fn start(keys: &[&SigningKey]) -> Self {
+        Self::start_with(keys, None)
+    }
+
+    /// Like [`Idp::start`], sending `Cache-Control: max-age` with the JWKS.
+    pub fn start_with(keys: &[&SigningKey], max_age: Option<u64>) -> Self {
         let port = free_port();
         let dir = crate::support::tmpdir("idp");
         let mut idp = Self {
             child: None,
+            max_age,
             port,
             issuer: format!("http://127.0.0.1:{port}"),
             fail_file: dir.join("fail"),
@@ -109,6 +117,10 @@ impl Idp {
             .env("IDP_AUDIENCE", AUDIENCE)
             .env("IDP_KEYS", &file)
             .env("IDP_FAIL_FILE", &self.fail_file)
+            .env(
+                "IDP_MAX_AGE",
+                self.max_age.map(|a| a.to_string()).unwrap_or_default(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
