@@ -247,6 +247,11 @@ fn it07_bad_tokens_get_401_on_every_protected_route() {
         .wait_for_log(|l| l.contains("\"client_id\":\"svc-rs\""))
         .expect("client_id logged");
     assert!(!line.contains(&good));
+    // Refusals are logged with the reason, never the token.
+    let refused = s
+        .wait_for_log(|l| l.contains("\"auth_error\":\"wrong audience\""))
+        .expect("the reason is logged");
+    assert!(refused.contains("\"status\":401"), "{refused}");
     // /openapi.json stays public.
     assert_eq!(call(&s, "GET", "/openapi.json", None, None).0, 200);
 }

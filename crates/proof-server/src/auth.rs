@@ -317,6 +317,13 @@ pub async fn require(State(state): State<AppState>, mut req: Request, next: Next
         }
         Err(d) => {
             auth.metrics.auth(d.result());
+            let why = match &d {
+                Denied::Missing => "missing token",
+                Denied::Invalid(w) => w,
+                Denied::Scope(_) => "insufficient scope",
+                Denied::Unavailable => "signing keys unavailable",
+            };
+            tracing::Span::current().record("auth_error", why);
             d.into_response()
         }
     }

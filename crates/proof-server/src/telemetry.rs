@@ -114,6 +114,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         active_rules = tracing::field::Empty,
         client_san = tracing::field::Empty,
         client_id = tracing::field::Empty,
+        auth_error = tracing::field::Empty,
     );
     let client = req.extensions().get::<ClientIdentity>().cloned();
     if let Some(ClientIdentity::Verified { san }) = &client {
