@@ -348,6 +348,18 @@ fn key_rotation_is_picked_up_with_one_refetch_and_no_restart() {
     assert_eq!(call(&s, "GET", "/lists", None, Some(&old_token)).0, 200);
     assert_eq!(call(&s, "GET", "/lists", None, Some(&new_token)).0, 200);
     assert_eq!(fetches(&scrape(&s)), before + 1.0);
+    // Once the IdP stops publishing the old key, tokens signed by it stop working, even
+    // though the service had verified them before.
+    let newer = SigningKey::new("newer", "RS256");
+    idp.restart(&[&newer]);
+    let newer_token = idp.token("svc-rs", ALL);
+    // (Unknown-kid refetches are at most one per refetch_interval_s, 1 s here.)
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&newer_token)).0, 200);
+    assert_eq!(metric(&scrape(&s), "proof_jwks_keys"), 1.0);
+    let (status, _, b) = call(&s, "GET", "/lists", None, Some(&old_token));
+    assert_eq!(status, 401, "{b}");
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&new_token)).0, 401);
     assert_eq!(s.pid(), pid);
 }
 
@@ -764,6 +776,14 @@ fn token_rules_in_the_auth_settings_take_effect() {
     assert_eq!(lists_status(&defaults, &late), 200);
     let strict = start_raw(&idp, "  leeway_s: 0\n");
     assert_eq!(lists_status(&strict, &late), 401);
+    // A token accepted (and remembered) before is refused once it expires.
+    let short = forge(&k1, "k1", &iss, |c| c["exp"] = json!(now() + 2));
+    assert_eq!(lists_status(&strict, &short), 200);
+    assert_eq!(lists_status(&strict, &short), 200);
+    std::thread::sleep(Duration::from_millis(3100));
+    let (status, _, b) = call(&strict, "GET", "/lists", None, Some(&short));
+    assert_eq!(status, 401, "{b}");
+    assert_eq!(b["detail"], "token expired");
     // accept_plain_jwt: typ JWT is refused unless allowed.
     let mut h = Header::new(Algorithm::RS256);
     h.typ = Some("JWT".into());

@@ -105,11 +105,24 @@ impl IntoResponse for Denied {
     }
 }
 
+/// A token that passed full validation, remembered so that its signature is not verified
+/// again on every request (clients reuse a token for its whole lifetime).
+struct Verified {
+    principal: Arc<Principal>,
+    kid: String,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+}
+
+/// Most verified tokens remembered; when full, the memory is cleared and refilled.
+const VERIFIED_CAPACITY: usize = 10_000;
+
 /// Checks tokens.
 pub struct Authenticator {
     settings: AuthSettings,
     algorithms: Vec<Algorithm>,
     jwks: Option<Arc<jwks::Jwks>>,
+    verified: std::sync::RwLock<std::collections::HashMap<String, Arc<Verified>>>,
     metrics: Metrics,
 }
 
@@ -151,6 +164,7 @@ impl Authenticator {
             settings: settings.clone(),
             algorithms,
             jwks,
+            verified: std::sync::RwLock::new(std::collections::HashMap::new()),
             metrics,
         })
     }
@@ -161,20 +175,61 @@ impl Authenticator {
         self.jwks.as_ref()
     }
 
-    /// Checks a bearer token (without the `Bearer ` prefix).
+    /// A token verified before that is still within its validity window (with leeway) and
+    /// whose key is still published in a usable key set.
+    fn remembered(&self, token: &str, jwks: &jwks::Jwks) -> Option<Arc<Principal>> {
+        let v = match self.verified.read() {
+            Ok(m) => m.get(token).cloned(),
+            Err(p) => p.into_inner().get(token).cloned(),
+        }?;
+        let t = now();
+        let leeway = self.settings.leeway_s;
+        let in_window = v.exp.is_none_or(|e| t <= e.saturating_add(leeway))
+            && v.nbf.is_none_or(|n| t.saturating_add(leeway) >= n);
+        (in_window && jwks.still_valid(&v.kid)).then(|| Arc::clone(&v.principal))
+    }
+
+    fn remember(&self, token: &str, v: Verified) {
+        let mut m = match self.verified.write() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        if m.len() >= VERIFIED_CAPACITY {
+            m.clear();
+        }
+        m.insert(token.to_owned(), Arc::new(v));
+    }
+
+    /// Checks a bearer token (without the `Bearer ` prefix). A token that passed before is
+    /// not verified again while it is within `exp`/`nbf` and its key is still published.
     ///
     /// # Errors
     /// [`Denied`] saying why.
-    pub async fn validate(&self, token: &str) -> Result<Principal, Denied> {
+    pub async fn validate(&self, token: &str) -> Result<Arc<Principal>, Denied> {
+        if let Some(j) = &self.jwks
+            && let Some(p) = self.remembered(token, j)
+        {
+            return Ok(p);
+        }
+        self.validate_uncached(token).await
+    }
+
+    /// Full validation (signature and claims), remembering a token that passes.
+    ///
+    /// # Errors
+    /// [`Denied`] saying why.
+    pub async fn validate_uncached(&self, token: &str) -> Result<Arc<Principal>, Denied> {
         if self.settings.mode == AuthMode::Dev {
             return self
                 .settings
                 .dev_tokens
                 .get(token)
-                .map(|scopes| Principal {
-                    client_id: "dev".into(),
-                    subject: "dev".into(),
-                    scopes: scopes.iter().cloned().collect(),
+                .map(|scopes| {
+                    Arc::new(Principal {
+                        client_id: "dev".into(),
+                        subject: "dev".into(),
+                        scopes: scopes.iter().cloned().collect(),
+                    })
                 })
                 .ok_or(Denied::Invalid("unknown dev token"));
         }
@@ -244,7 +299,7 @@ impl Authenticator {
             }
         }
         let subject = c.get("sub").and_then(Value::as_str).unwrap_or_default();
-        Ok(Principal {
+        let principal = Arc::new(Principal {
             client_id: c
                 .get("client_id")
                 .and_then(Value::as_str)
@@ -252,7 +307,24 @@ impl Authenticator {
                 .to_owned(),
             subject: subject.to_owned(),
             scopes: scopes_of(&c),
-        })
+        });
+        let secs = |name: &str| {
+            c.get(name)
+                .and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f.max(0.0) as u64)))
+        };
+        // Only tokens that expire are remembered, and never past their expiry.
+        if let Some(exp) = secs("exp") {
+            self.remember(
+                token,
+                Verified {
+                    principal: Arc::clone(&principal),
+                    kid: kid.to_owned(),
+                    exp: Some(exp),
+                    nbf: secs("nbf"),
+                },
+            );
+        }
+        Ok(principal)
     }
 
     /// The scopes a route needs, `None` when it is public.
@@ -270,7 +342,7 @@ impl Authenticator {
         method: &str,
         route: &str,
         authorization: Option<&HeaderValue>,
-    ) -> Result<Option<Principal>, Denied> {
+    ) -> Result<Option<Arc<Principal>>, Denied> {
         let Some(needed) = self.needs(method, route) else {
             return Ok(None);
         };

