@@ -340,7 +340,15 @@ fn key_rotation_is_picked_up_with_one_refetch_and_no_restart() {
     let new_token = idp.token("svc-rs", ALL);
     let header = jsonwebtoken::decode_header(&new_token).unwrap();
     assert_eq!(header.kid.as_deref(), Some("new"));
-    assert_eq!(call(&s, "GET", "/lists", None, Some(&new_token)).0, 200);
+    // Eight requests at once with the new kid share one refetch.
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| sc.spawn(|| call(&s, "GET", "/lists", None, Some(&new_token)).0))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), 200);
+        }
+    });
     let m = scrape(&s);
     assert_eq!(fetches(&m), before + 1.0, "exactly one refetch:\n{m}");
     assert_eq!(metric(&m, "proof_jwks_keys"), 2.0);
@@ -784,6 +792,17 @@ fn token_rules_in_the_auth_settings_take_effect() {
     let (status, _, b) = call(&strict, "GET", "/lists", None, Some(&short));
     assert_eq!(status, 401, "{b}");
     assert_eq!(b["detail"], "token expired");
+    // `aud` may be an array; scopes may come as an `scp` array.
+    let multi = forge(&k1, "k1", &iss, |c| {
+        c["aud"] = json!(["https://other.test", AUDIENCE]);
+        c.as_object_mut().unwrap().remove("scope");
+        c["scp"] = json!(["policy:read"]);
+    });
+    assert_eq!(lists_status(&defaults, &multi), 200);
+    assert_eq!(
+        call(&defaults, "POST", "/verify", Some(&json!({})), Some(&multi)).0,
+        403
+    );
     // accept_plain_jwt: typ JWT is refused unless allowed.
     let mut h = Header::new(Algorithm::RS256);
     h.typ = Some("JWT".into());

@@ -30,9 +30,32 @@ use utoipa::OpenApi;
         routes::PolicySummary,
         routes::ListsResponse,
         routes::ListInfo
-    ))
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme (OAuth2 JWT access tokens; see `docs/auth.md`). The
+/// scopes each route needs are configuration (`auth.scopes`), so they are described, not
+/// fixed here.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "OAuth2 access token (RFC 9068 at+jwt) from the configured issuer, by the client-credentials grant. Default scopes: verify:run for POST /verify and POST /proof/adapt, policy:compile for POST /policy/compile, policy:read for GET /policy/{id}, /policies and /lists. 401 missing_token or invalid_token, 403 insufficient_scope, 503 auth_unavailable.",
+            ))
+            .build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The document as pretty JSON with a trailing newline.
 #[must_use]
