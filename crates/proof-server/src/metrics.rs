@@ -1,14 +1,14 @@
 //! Service metrics, one home for every name (dashboards and alerts depend on them; see
 //! `docs/metrics.md`). One registry per application instance, no globals, so tests can run
 //! servers side by side. Histograms are prometheus-client's cumulative histograms with
-//! buckets from 10 µs to 10 s. Labels are bounded: routes are the matched route templates,
-//! never raw paths; ids are never labels.
+//! buckets from 10 µs to 10 s ([`DURATION_BUCKETS`]). Labels are bounded: routes are the
+//! matched route templates, never raw paths; ids are never labels.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
 
@@ -90,9 +90,21 @@ pub struct ResultLabel {
     pub result: String,
 }
 
+/// Request and work durations: 10 µs to 10 s in 1-2.5-5 steps. Decimal boundaries, so SLO
+/// thresholds (`le="0.025"`, `le="0.5"`) are exact buckets and read well in PromQL.
+pub const DURATION_BUCKETS: [f64; 19] = [
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Orchestrator selection latency: 1 µs to 1 s in 1-2.5-5 steps.
+pub const SELECTION_BUCKETS: [f64; 19] = [
+    0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25,
+    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+];
+
 fn duration_histogram() -> Histogram {
-    // 10 µs .. ~10.5 s in 21 buckets (factor 2).
-    Histogram::new(exponential_buckets(0.000_01, 2.0, 21))
+    Histogram::new(DURATION_BUCKETS)
 }
 
 /// `{selector}`.
@@ -182,8 +194,7 @@ impl Metrics {
         let adapt_selected_rules = Counter::default();
         let adapt_plans = Family::<SelectorLabel, Counter>::default();
         let adapt_selection_failures = Counter::default();
-        // 1 µs .. ~1 s in 21 buckets.
-        let adapt_selection_latency = Histogram::new(exponential_buckets(0.000_001, 2.0, 21));
+        let adapt_selection_latency = Histogram::new(SELECTION_BUCKETS);
         let tls_handshakes = Family::<ResultLabel, Counter>::default();
         let tls_reloads = Family::<ResultLabel, Counter>::default();
         let tls_cert_not_after = Family::<CertLabel, Gauge>::default();
@@ -297,6 +308,29 @@ impl Metrics {
             "Time to select and order rules",
             adapt_selection_latency.clone(),
         );
+        // Known label values start at zero, so dashboards and alerts see 0 rather than no
+        // data before the first event (gauges are set only when they mean something).
+        let zero = |f: &Family<ResultLabel, Counter>, results: &[&str]| {
+            for r in results {
+                let _ = f.get_or_create(&ResultLabel {
+                    result: (*r).to_owned(),
+                });
+            }
+        };
+        for v in ["OK", "WARN", "FAIL", "error"] {
+            let _ = verify.get_or_create(&VerdictLabel {
+                verdict: v.to_owned(),
+            });
+        }
+        zero(&compile, &["ok", "invalid", "conflict", "error"]);
+        zero(&cache_requests, &["hit", "miss"]);
+        zero(
+            &auth_requests,
+            &["ok", "invalid_token", "insufficient_scope", "unavailable"],
+        );
+        zero(&jwks_refresh, &["ok", "error", "retry"]);
+        zero(&tls_handshakes, &["ok", "error", "timeout"]);
+        zero(&tls_reloads, &["ok", "error"]);
         Self {
             registry: Arc::new(r),
             http_requests,

@@ -1,0 +1,156 @@
+//! Monitoring contracts: the `/metrics` scrape of a real `proof serve` passes
+//! `promtool check metrics`, and every metric the alert rules (and dashboards, when present)
+//! use is exported. `promtool` comes from Debian's `prometheus` package, which `.ci/run`
+//! installs; `promtool check/test rules` run there too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests"
+)]
+
+#[path = "support/server.rs"]
+mod support;
+
+#[path = "support/idp.rs"]
+mod idp;
+
+#[path = "support/pki.rs"]
+mod pki;
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use support::{Server, Spec, client, get, root};
+
+/// Metric names (`proof_...`) in a text, as families: `_total`, `_bucket`, `_count` and
+/// `_sum` suffixes dropped.
+fn used_names(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = text[i..].find("proof_") {
+        let start = i + pos;
+        // Not part of a longer identifier or a recording rule name (`proof:...`).
+        let prev_ok = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b':');
+        let end = text[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(text.len(), |e| start + e);
+        if prev_ok {
+            let mut name = &text[start..end];
+            for suffix in ["_total", "_bucket", "_count", "_sum"] {
+                if let Some(n) = name.strip_suffix(suffix) {
+                    name = n;
+                    break;
+                }
+            }
+            out.insert(name.to_owned());
+        }
+        i = end;
+    }
+    out
+}
+
+fn exported(scrape: &str) -> BTreeSet<String> {
+    scrape
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .flat_map(used_names)
+        .collect()
+}
+
+#[test]
+fn the_scrape_passes_promtool_and_exports_every_metric_rules_and_dashboards_use() {
+    // The service with everything on: TLS with client certificates, OAuth2 against the real
+    // test IdP, so that every metric family exists.
+    let key = idp::SigningKey::new("k1", "RS256");
+    let idp = idp::Idp::start(&[&key]);
+    let dir = support::tmpdir("monpki");
+    let ca = pki::Ca::new("monitoring CA");
+    std::fs::write(dir.join("ca.pem"), &ca.pem).unwrap();
+    let (cert, key_file) = ca.server().write(&dir, "server");
+    let client_leaf = ca.client("spiffe://proof.test/mon");
+    let s = Server::start(&Spec::new(&support::sqlite_url("mon")).yaml(&format!(
+        "tls: {{cert_file: {}, key_file: {}, client_auth: optional, client_ca_file: {}}}\n{}",
+        cert.display(),
+        key_file.display(),
+        dir.join("ca.pem").display(),
+        idp.auth_yaml("")
+    )));
+    let c = reqwest::blocking::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.pem.as_bytes()).unwrap()])
+        .identity(reqwest::Identity::from_pem(client_leaf.identity_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let token = idp.token("svc-rs", "verify:run policy:compile policy:read");
+    let call = |path: &str, body: Option<&serde_json::Value>, token: &str| {
+        let url = format!("{}{path}", s.api);
+        let r = match body {
+            Some(b) => c.post(&url).header("content-type", "application/json").body(b.to_string()),
+            None => c.get(&url),
+        };
+        r.bearer_auth(token).send().unwrap().status().as_u16()
+    };
+    let ctx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/context_ok.json")).unwrap(),
+    )
+    .unwrap();
+    let verify = serde_json::json!({"policy_id": "lksg.v1", "context": ctx});
+    for _ in 0..3 {
+        assert_eq!(call("/verify", Some(&verify), &token), 200);
+    }
+    assert_eq!(call("/proof/adapt", Some(&verify), &token), 200);
+    let yaml = std::fs::read_to_string(root().join("policies/lksg.v1.yml")).unwrap();
+    assert_eq!(call("/policy/compile", Some(&serde_json::json!({"policy_yaml": yaml})), &token), 200);
+    assert_eq!(call("/lists", None, "not-a-token"), 401);
+    let (_, scrape) = get(&client(), &format!("{}/metrics", s.admin));
+
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (.ci/run installs Debian's prometheus package)");
+    child.stdin.take().unwrap().write_all(scrape.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let have = exported(&scrape);
+    let mut sources = vec![root().join("deploy/prometheus/alerts.yaml")];
+    if let Ok(dir) = std::fs::read_dir(root().join("deploy/grafana/dashboards")) {
+        sources.extend(dir.filter_map(Result::ok).map(|e| e.path()));
+    }
+    let mut checked = 0;
+    for path in sources {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for name in used_names(&text) {
+            assert!(
+                have.contains(&name),
+                "{} uses `{name}`, which /metrics does not export; exported: {have:?}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} names found in the rules");
+}
+
+#[test]
+fn name_extraction_reads_rule_expressions() {
+    let names = used_names(
+        r#"sum(rate(proof_http_requests_total{status=~"5.."}[5m])) / proof:api_requests:rate5m
+           histogram_quantile(0.95, rate(proof_http_request_duration_seconds_bucket[5m])) up{job="proof"}"#,
+    );
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["proof_http_request_duration_seconds", "proof_http_requests"]
+    );
+}
