@@ -33,7 +33,10 @@ fn used_names(text: &str) -> BTreeSet<String> {
     while let Some(pos) = text[i..].find("proof_") {
         let start = i + pos;
         // Not part of a longer identifier or a recording rule name (`proof:...`).
-        let prev_ok = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b':');
+        let prev_ok = start == 0
+            || !(bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] == b'_'
+                || bytes[start - 1] == b':');
         let end = text[start..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .map_or(text.len(), |e| start + e);
@@ -88,7 +91,10 @@ fn the_scrape_passes_promtool_and_exports_every_metric_rules_and_dashboards_use(
     let call = |path: &str, body: Option<&serde_json::Value>, token: &str| {
         let url = format!("{}{path}", s.api);
         let r = match body {
-            Some(b) => c.post(&url).header("content-type", "application/json").body(b.to_string()),
+            Some(b) => c
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(b.to_string()),
             None => c.get(&url),
         };
         r.bearer_auth(token).send().unwrap().status().as_u16()
@@ -103,7 +109,14 @@ fn the_scrape_passes_promtool_and_exports_every_metric_rules_and_dashboards_use(
     }
     assert_eq!(call("/proof/adapt", Some(&verify), &token), 200);
     let yaml = std::fs::read_to_string(root().join("policies/lksg.v1.yml")).unwrap();
-    assert_eq!(call("/policy/compile", Some(&serde_json::json!({"policy_yaml": yaml})), &token), 200);
+    assert_eq!(
+        call(
+            "/policy/compile",
+            Some(&serde_json::json!({"policy_yaml": yaml})),
+            &token
+        ),
+        200
+    );
     assert_eq!(call("/lists", None, "not-a-token"), 401);
     let (_, scrape) = get(&client(), &format!("{}/metrics", s.admin));
 
@@ -114,7 +127,12 @@ fn the_scrape_passes_promtool_and_exports_every_metric_rules_and_dashboards_use(
         .stderr(Stdio::piped())
         .spawn()
         .expect("promtool is installed (.ci/run installs Debian's prometheus package)");
-    child.stdin.take().unwrap().write_all(scrape.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scrape.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -141,6 +159,30 @@ fn the_scrape_passes_promtool_and_exports_every_metric_rules_and_dashboards_use(
         }
     }
     assert!(checked >= 6, "only {checked} names found in the rules");
+
+    // docs/metrics.md describes every exported family.
+    let doc = std::fs::read_to_string(root().join("docs/metrics.md")).unwrap();
+    for name in &have {
+        assert!(
+            doc.contains(&format!("`{name}")),
+            "docs/metrics.md does not describe `{name}`"
+        );
+    }
+}
+
+#[test]
+fn every_alert_has_severity_summary_description_and_an_existing_runbook() {
+    let text = std::fs::read_to_string(root().join("deploy/prometheus/alerts.yaml")).unwrap();
+    let alerts = text.matches("- alert: ").count();
+    assert!(alerts >= 10, "{alerts}");
+    for key in ["severity: ", "summary: ", "description: ", "runbook_url: "] {
+        assert_eq!(text.matches(key).count(), alerts, "every alert has `{key}`");
+    }
+    for line in text.lines() {
+        if let Some(url) = line.trim().strip_prefix("runbook_url: ") {
+            assert!(root().join(url).is_file(), "runbook {url} does not exist");
+        }
+    }
 }
 
 #[test]
