@@ -24,13 +24,19 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use support::{Server, Spec, client, get, root};
 
-/// Metric names (`proof_...`) in a text, as families: `_total`, `_bucket`, `_count` and
-/// `_sum` suffixes dropped.
+/// Metric names (`proof_...`, `adapt_...`) in a text, as families: `_total`, `_bucket`,
+/// `_count` and `_sum` suffixes dropped.
 fn used_names(text: &str) -> BTreeSet<String> {
+    let mut out = names_with(text, "proof_");
+    out.extend(names_with(text, "adapt_"));
+    out
+}
+
+fn names_with(text: &str, prefix: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(pos) = text[i..].find("proof_") {
+    while let Some(pos) = text[i..].find(prefix) {
         let start = i + pos;
         // Not part of a longer identifier or a recording rule name (`proof:...`).
         let prev_ok = start == 0
@@ -195,4 +201,74 @@ fn name_extraction_reads_rule_expressions() {
         names.into_iter().collect::<Vec<_>>(),
         ["proof_http_request_duration_seconds", "proof_http_requests"]
     );
+}
+
+#[test]
+fn dashboards_are_valid_with_unique_panel_ids_and_a_datasource_variable() {
+    let dir = root().join("deploy/grafana/dashboards");
+    let mut seen = 0;
+    for name in ["proof-overview.json", "proof-slo.json"] {
+        let d: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap())
+                .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+        let vars = d["templating"]["list"].as_array().unwrap();
+        assert!(
+            vars.iter().any(|v| v["name"] == "datasource"
+                && v["type"] == "datasource"
+                && v["query"] == "prometheus"),
+            "{name}: no datasource variable"
+        );
+        let mut ids = BTreeSet::new();
+        for p in d["panels"].as_array().unwrap() {
+            assert!(
+                ids.insert(p["id"].as_u64().unwrap()),
+                "{name}: duplicate panel id {}",
+                p["id"]
+            );
+            assert_eq!(
+                p["datasource"]["uid"], "${datasource}",
+                "{name}: {}",
+                p["title"]
+            );
+            let targets = p["targets"].as_array().unwrap();
+            assert!(!targets.is_empty(), "{name}: {} has no query", p["title"]);
+            for t in targets {
+                assert_eq!(t["datasource"]["uid"], "${datasource}");
+                assert!(!t["expr"].as_str().unwrap().is_empty());
+                // Only labels the scrape produces: no job/instance/namespace filters.
+                let e = t["expr"].as_str().unwrap();
+                assert!(
+                    !e.contains("job=") && !e.contains("namespace="),
+                    "{name}: {e}"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "{seen} panels");
+    // Stat panels for the three verdicts, coloured by threshold.
+    let o: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("proof-overview.json")).unwrap())
+            .unwrap();
+    for v in ["OK", "WARN", "FAIL"] {
+        let p = o["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == format!("{v} verdicts"))
+            .unwrap_or_else(|| panic!("no {v} panel"));
+        assert_eq!(p["type"], "stat");
+        assert!(
+            p["targets"][0]["expr"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("verdict=\"{v}\""))
+        );
+        assert!(
+            !p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
