@@ -184,8 +184,17 @@ fn every_alert_has_severity_summary_description_and_an_existing_runbook() {
     for key in ["severity: ", "summary: ", "description: ", "runbook_url: "] {
         assert_eq!(text.matches(key).count(), alerts, "every alert has `{key}`");
     }
+    let mut alert = "";
     for line in text.lines() {
+        if let Some(a) = line.trim().strip_prefix("- alert: ") {
+            alert = a;
+        }
         if let Some(url) = line.trim().strip_prefix("runbook_url: ") {
+            assert_eq!(
+                url,
+                format!("docs/runbooks/{alert}.md"),
+                "one runbook per alert"
+            );
             assert!(root().join(url).is_file(), "runbook {url} does not exist");
         }
     }
@@ -271,4 +280,37 @@ fn dashboards_are_valid_with_unique_panel_ids_and_a_datasource_variable() {
                 .is_empty()
         );
     }
+}
+
+#[test]
+fn relative_links_in_the_docs_resolve() {
+    let mut files = vec![root().join("README.md")];
+    let mut dirs = vec![root().join("docs")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                files.push(p);
+            }
+        }
+    }
+    let mut broken = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for part in text.split("](").skip(1) {
+            let Some(target) = part.split(')').next() else {
+                continue;
+            };
+            let path = target.split('#').next().unwrap_or_default();
+            if path.is_empty() || path.contains("://") || path.contains(' ') {
+                continue;
+            }
+            if !f.parent().unwrap().join(path).exists() {
+                broken.push(format!("{}: {target}", f.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
