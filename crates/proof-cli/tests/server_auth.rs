@@ -928,3 +928,46 @@ fn the_idps_max_age_is_honoured_within_bounds() {
     let ready = support::get(&support::client(), &format!("{}/readyz", capped.admin));
     assert!(ready.1.contains("\"jwks\""), "{}", ready.1);
 }
+
+#[test]
+fn rate_limits_are_per_client_with_retry_after_and_counted() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let es = SigningKey::new("e1", "ES256");
+    let idp = Idp::start(&[&k1, &es]);
+    let s = Server::start(
+        &Spec::new(&support::sqlite_url("rate"))
+            .yaml(&idp.auth_yaml(""))
+            .yaml("limits: {client_rps: 0.5, client_burst: 3}"),
+    );
+    let busy = idp.token("svc-rs", ALL);
+    let calm = idp.token("svc-es", ALL);
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| call(&s, "GET", "/lists", None, Some(&busy)).0)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    let r = support::client()
+        .get(format!("{}/lists", s.api))
+        .bearer_auth(&busy)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    let b: Value = r.json().unwrap();
+    assert_eq!(b["code"], "rate_limited");
+    // Another client is unaffected.
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&calm)).0, 200);
+    let m = scrape(&s);
+    assert_eq!(
+        metric(&m, "proof_rate_limited_total{kind=\"client\"}"),
+        3.0,
+        "{m}"
+    );
+    // After Retry-After, the busy client gets through again.
+    std::thread::sleep(Duration::from_secs(retry));
+    assert_eq!(call(&s, "GET", "/lists", None, Some(&busy)).0, 200);
+}

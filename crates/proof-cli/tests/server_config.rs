@@ -455,3 +455,30 @@ fn every_setting_is_documented_and_in_the_sample_config() {
         );
     }
 }
+
+#[test]
+fn per_ip_rate_limit_applies_without_authentication() {
+    let limited = Server::start(
+        &Spec::new(&support::sqlite_url("iprate")).yaml("limits: {ip_rps: 0.2, ip_burst: 2}"),
+    );
+    let c = client();
+    let codes: Vec<u16> = (0..4)
+        .map(|_| get(&c, &format!("{}/lists", limited.api)).0)
+        .collect();
+    assert_eq!(codes, [200, 200, 429, 429]);
+    let scrape = get(&c, &format!("{}/metrics", limited.admin)).1;
+    assert_eq!(
+        metric(&scrape, "proof_rate_limited_total{kind=\"ip\"}"),
+        2.0
+    );
+    // The admin listener is never limited, and without limits nothing is refused.
+    let open = Server::start(&Spec::new(&support::sqlite_url("noiprate")));
+    assert!((0..10).all(|_| get(&c, &format!("{}/lists", open.api)).0 == 200));
+    // Bad values are refused.
+    let out = proof(
+        &["serve", "--dev", "--check-config"],
+        &[("PROOF_LIMITS_IP_RPS", "-1")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`limits.ip_rps` must be 0"));
+}

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 45] = [
+pub const LEAVES: [&str; 49] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -21,6 +21,10 @@ pub const LEAVES: [&str; 45] = [
     "limits.json_depth",
     "limits.request_timeout_ms",
     "limits.concurrency",
+    "limits.client_rps",
+    "limits.client_burst",
+    "limits.ip_rps",
+    "limits.ip_burst",
     "shutdown.grace_ms",
     "cache.capacity",
     "cache.latest_ttl_ms",
@@ -418,6 +422,15 @@ pub struct Limits {
     pub request_timeout_ms: u64,
     /// Most requests processed at once; more wait.
     pub concurrency: usize,
+    /// Requests per second per OAuth2 client (token bucket refill); 0 = no limit.
+    pub client_rps: f64,
+    /// Requests a client may send at once before the rate applies.
+    pub client_burst: u32,
+    /// Requests per second per client IP for requests without an authenticated client
+    /// (auth off, public routes); 0 = no limit.
+    pub ip_rps: f64,
+    /// Burst per IP.
+    pub ip_burst: u32,
 }
 
 impl Default for Limits {
@@ -427,6 +440,10 @@ impl Default for Limits {
             json_depth: 64,
             request_timeout_ms: 10_000,
             concurrency: 256,
+            client_rps: 0.0,
+            client_burst: 20,
+            ip_rps: 0.0,
+            ip_burst: 20,
         }
     }
 }
@@ -692,6 +709,25 @@ impl Settings {
         ] {
             if v == 0 {
                 p.push(format!("`{name}` must be greater than 0"));
+            }
+        }
+        for (name, rps, burst) in [
+            (
+                "limits.client",
+                self.limits.client_rps,
+                self.limits.client_burst,
+            ),
+            ("limits.ip", self.limits.ip_rps, self.limits.ip_burst),
+        ] {
+            if !(rps >= 0.0 && rps.is_finite()) {
+                p.push(format!(
+                    "`{name}_rps` must be 0 (no limit) or a positive number"
+                ));
+            }
+            if rps > 0.0 && burst == 0 {
+                p.push(format!(
+                    "`{name}_burst` must be at least 1 when `{name}_rps` is set"
+                ));
             }
         }
         if self.limits.request_timeout_ms == 0 {

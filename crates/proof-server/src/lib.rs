@@ -24,6 +24,7 @@ pub mod extract;
 pub mod fsload;
 pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -160,6 +161,7 @@ impl Application {
         };
         let api = bind(settings.api.bind).await?;
         let admin = bind(settings.admin.bind).await?;
+        let settings_limits = settings.limits.clone();
         let state = AppState::new(state::Shared {
             settings: Arc::new(settings),
             store,
@@ -168,6 +170,13 @@ impl Application {
             metrics,
             selector,
             auth,
+            rate_limits: ratelimit::RateLimits {
+                client: ratelimit::Limiter::new(
+                    settings_limits.client_rps,
+                    settings_limits.client_burst,
+                ),
+                ip: ratelimit::Limiter::new(settings_limits.ip_rps, settings_limits.ip_burst),
+            },
         });
         Ok(Self {
             api,
@@ -225,9 +234,12 @@ impl Application {
                     Ok(())
                 }
                 None => {
-                    axum::serve(self.api, router)
-                        .with_graceful_shutdown(stopped(rx.clone()))
-                        .await
+                    axum::serve(
+                        self.api,
+                        router.into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .with_graceful_shutdown(stopped(rx.clone()))
+                    .await
                 }
             }
         };

@@ -56,6 +56,15 @@ pub mod names {
     pub const JWKS_KEYS: &str = "proof_jwks_keys";
     /// Gauge: Unix time of the last successful JWKS fetch.
     pub const JWKS_LAST_SUCCESS: &str = "proof_jwks_last_success_timestamp_seconds";
+    /// Counter `{kind}` (client, ip): requests refused with 429.
+    pub const RATE_LIMITED: &str = "proof_rate_limited";
+}
+
+/// `{kind}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// `client` (per OAuth2 client) or `ip`.
+    pub kind: String,
 }
 
 /// `{route, method, status}`.
@@ -184,6 +193,8 @@ pub struct Metrics {
     pub jwks_keys: Gauge,
     /// Last successful JWKS fetch (Unix seconds).
     pub jwks_last_success: Gauge,
+    /// Requests refused by the rate limits.
+    pub rate_limited: Family<KindLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -220,6 +231,15 @@ impl Metrics {
         let jwks_refresh = Family::<ResultLabel, Counter>::default();
         let jwks_keys = Gauge::default();
         let jwks_last_success = Gauge::default();
+        let rate_limited = Family::<KindLabel, Counter>::default();
+        for k in ["client", "ip"] {
+            let _ = rate_limited.get_or_create(&KindLabel { kind: k.to_owned() });
+        }
+        r.register(
+            names::RATE_LIMITED,
+            "Requests refused with 429 by the rate limits, per client or per IP",
+            rate_limited.clone(),
+        );
         r.register(
             names::AUTH_REQUESTS,
             "Bearer-token checks on protected routes by result",
@@ -371,6 +391,7 @@ impl Metrics {
             jwks_refresh,
             jwks_keys,
             jwks_last_success,
+            rate_limited,
         }
     }
 
@@ -455,6 +476,15 @@ impl Metrics {
             .map_or(0, |d| d.as_secs());
         self.jwks_last_success
             .set(i64::try_from(now).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a request refused by a rate limit.
+    pub fn rate_limited(&self, kind: &str) {
+        self.rate_limited
+            .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a verification outcome.

@@ -54,6 +54,8 @@ pub fn api(state: &AppState) -> Router {
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(policies::lists))
         .route("/openapi.json", get(crate::openapi::serve))
+        // Inner to authentication, so that limits apply per authenticated client.
+        .route_layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
         .route_layer(from_fn_with_state(state.clone(), crate::auth::require));
     observed(r, state)
 }

@@ -44,4 +44,6 @@ pub struct Shared {
     pub selector: Box<dyn RuleSelector + Send + Sync>,
     /// Bearer-token checks; `None` with `auth.mode: off`.
     pub auth: Option<Arc<crate::auth::Authenticator>>,
+    /// Per-client and per-IP rate limits.
+    pub rate_limits: crate::ratelimit::RateLimits,
 }

@@ -69,6 +69,8 @@ pub async fn serve(
                 if let Some(id) = &identity {
                     req.extensions_mut().insert(id.clone());
                 }
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
                 router.clone().oneshot(req)
             });
             let conn = builder
