@@ -40,29 +40,7 @@ IDP_PORT=14444 IDP_ISSUER=http://127.0.0.1:14444 IDP_AUDIENCE=https://proof.load
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "idp ready" "$work/idp.log" 2>/dev/null && break; sleep 0.1; done
 
-pin_server=() pin_client=()
-if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0) pin_client=(taskset -c 1)
-fi
-serve() { # NAME API_PORT ADMIN_PORT AUTH_YAML
-  cat > "$work/$1.yaml" <<YAML
-api: {bind: 127.0.0.1:$2}
-admin: {bind: 127.0.0.1:$3}
-store: {url: "sqlite://$work/$1.db"}
-policy_dir: policies
-lists_dir: lists
-log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
-$4
-YAML
-  "${pin_server[@]}" "$proof" serve --config "$work/$1.yaml" > "$work/$1.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "$1 did not start: $(cat "$work/$1.log")" >&2
-  exit 1
-}
+source scripts/load-lib.sh
 serve off 18080 19464 'auth: {mode: "off"}'
 serve on 18081 19465 'auth: {mode: oauth2, issuer: "http://127.0.0.1:14444", audience: "https://proof.load"}'
 token() {

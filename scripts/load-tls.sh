@@ -36,33 +36,12 @@ python3 scripts/load-request.py "$proof" "$work/verify.json"
   openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out client.pem 2>/dev/null
 )
 
-pin_server=() pin_client=()
-if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-  pin_server=(taskset -c 0) pin_client=(taskset -c 1)
-fi
-serve() { # NAME API_PORT ADMIN_PORT [extra YAML]
-  cat > "$work/$1.yaml" <<YAML
-api: {bind: 127.0.0.1:$2}
-admin: {bind: 127.0.0.1:$3}
-store: {url: "sqlite://$work/$1.db"}
-policy_dir: policies
-lists_dir: lists
-log: {level: ${PROOF_LOAD_LOG_LEVEL:-info}, format: json}
-auth: {mode: "off"}
-${4:-}
-YAML
-  "${pin_server[@]}" "$proof" serve --config "$work/$1.yaml" > "$work/$1.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "$1 did not start: $(cat "$work/$1.log")" >&2
-  exit 1
-}
-serve plain 18080 19464
-serve tls 18443 19465 "tls: {cert_file: $work/server.pem, key_file: $work/server.key}"
-serve mtls 18444 19466 "tls: {cert_file: $work/server.pem, key_file: $work/server.key, client_auth: required, client_ca_file: $work/ca.pem, allowed_sans: [\"spiffe://load/client\"]}"
+source scripts/load-lib.sh
+serve plain 18080 19464 'auth: {mode: "off"}'
+serve tls 18443 19465 "auth: {mode: \"off\"}
+tls: {cert_file: $work/server.pem, key_file: $work/server.key}"
+serve mtls 18444 19466 "auth: {mode: \"off\"}
+tls: {cert_file: $work/server.pem, key_file: $work/server.key, client_auth: required, client_ca_file: $work/ca.pem, allowed_sans: [\"spiffe://load/client\"]}"
 curl -sf --cacert "$work/ca.pem" --cert "$work/client.pem" --key "$work/client.key" \
   -H 'content-type: application/json' --data-binary "@$work/verify.json" https://127.0.0.1:18444/verify \
   | grep -q '"verdict": "OK"' || { echo "the mTLS verify request does not answer OK" >&2; exit 1; }

@@ -40,14 +40,6 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `alerts.yaml` with every `for:` shortened to 2 s, for a sandbox that cannot wait minutes.
 fn sandbox_rules() -> String {
     let text = std::fs::read_to_string(root().join("deploy/prometheus/alerts.yaml")).unwrap();
@@ -70,7 +62,7 @@ fn start_prometheus(dir: &Path, admin: &str) -> Prometheus {
         ),
     )
     .unwrap();
-    let port = free_port();
+    let port = idp::free_port();
     let child = Command::new("prometheus")
         .arg(format!(
             "--config.file={}",
