@@ -202,8 +202,8 @@ pub struct JwksSettings {
     pub min_ttl_s: u64,
     /// Upper bound on a `max-age` from the IdP.
     pub max_ttl_s: u64,
-    /// How long the last good key set keeps working while the IdP cannot be reached;
-    /// after that, requests fail closed (503 `auth_unavailable`).
+    /// How long past its TTL the last good key set keeps working while the IdP cannot be
+    /// reached; after that, requests fail closed (503 `auth_unavailable`).
     pub max_stale_s: u64,
     /// Least time between two refetches triggered by an unknown `kid`.
     pub refetch_interval_s: u64,

@@ -1,6 +1,7 @@
 //! The IdP's signing keys: discovered, fetched, cached, refreshed in the background, and
 //! refetched once (single-flight, rate-limited) when a token names an unknown `kid`. The
-//! last good set keeps working while the IdP is down, up to `auth.jwks.max_stale_s`.
+//! last good set keeps working while the IdP is down, for `auth.jwks.max_stale_s` past its
+//! TTL.
 
 use crate::config::AuthSettings;
 use crate::metrics::Metrics;
@@ -95,11 +96,10 @@ impl Jwks {
         }
     }
 
+    /// Fresh (within its TTL) or stale for at most `max_stale_s` past it.
     fn usable(&self, s: &KeySet) -> bool {
         s.fetched.is_some_and(|t| {
-            t.elapsed()
-                <= s.ttl
-                    .max(Duration::from_secs(self.settings.jwks.max_stale_s))
+            t.elapsed() <= s.ttl + Duration::from_secs(self.settings.jwks.max_stale_s)
         })
     }
 
