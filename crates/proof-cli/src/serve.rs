@@ -9,14 +9,18 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Settings file (YAML, e.g. config/server.yaml). PROOF_* variables override it.
+    /// Settings file (YAML, e.g. config/server.yaml, which names config/auth.yaml as its
+    /// `auth_file`). PROOF_* variables override it. Without --dev, OAuth2 is on and needs
+    /// `auth.issuer` and `auth.audience` (docs/configuration.md, docs/auth.md, docs/tls.md).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Embedded defaults for a local run: SQLite under ./data, policies/ and lists/
-    /// loaded, API on 127.0.0.1:8080, admin on 127.0.0.1:9464.
+    /// loaded, API on 127.0.0.1:8080, admin on 127.0.0.1:9464, plain HTTP, authentication
+    /// off. For a laptop, not a deployment.
     #[arg(long)]
     dev: bool,
-    /// Validate settings, lists and policies, print a summary, and exit (0 valid, 1 not).
+    /// Validate settings, TLS files, lists and policies, print a summary, and exit (0 valid,
+    /// 1 not). Contacts neither the store nor the identity provider.
     #[arg(long)]
     check_config: bool,
 }
