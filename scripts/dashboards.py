@@ -100,6 +100,7 @@ overview = dashboard("proof-overview", "proof: overview", [
     series("TLS handshakes and client certificates", [
         ('sum by (result) (rate(proof_tls_handshakes_total[$__rate_interval]))', "handshake {{result}}"),
         ('sum by (result) (rate(proof_tls_client_auth_total[$__rate_interval]))', "client cert {{result}}")], unit="ops"),
+    series("Compiles", [('sum by (result) (rate(proof_compile_total[$__rate_interval]))', "{{result}}")], unit="ops"),
     series("Adapt selection latency", [
         ('histogram_quantile(0.95, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p95"),
         ('histogram_quantile(0.99, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p99")], unit="s"),
