@@ -3,7 +3,7 @@
 //! hash` (immutable, so kept until evicted) and `id → latest hash` (kept for
 //! `cache.latest_ttl_ms`, so a version stored by another replica shows up within that time).
 
-use crate::metrics::{Metrics, ResultLabel};
+use crate::metrics::Metrics;
 use proof_core::ir::Ir;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,12 +45,7 @@ impl IrCache {
     }
 
     fn count(&self, result: &str) {
-        self.metrics
-            .cache_requests
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        self.metrics.cache_lookup(result);
     }
 
     /// The IR for `(id, hash)`, counting a hit or a miss.

@@ -129,6 +129,19 @@ pub const SELECTION_BUCKETS: [f64; 19] = [
     1.0,
 ];
 
+impl ResultLabel {
+    fn of(result: &str) -> Self {
+        Self {
+            result: result.to_owned(),
+        }
+    }
+}
+
+/// Adds one to the `{result}` series of a counter family.
+fn count(f: &Family<ResultLabel, Counter>, result: &str) {
+    f.get_or_create(&ResultLabel::of(result)).inc();
+}
+
 fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
@@ -349,9 +362,7 @@ impl Metrics {
         // data before the first event (gauges are set only when they mean something).
         let zero = |f: &Family<ResultLabel, Counter>, results: &[&str]| {
             for r in results {
-                let _ = f.get_or_create(&ResultLabel {
-                    result: (*r).to_owned(),
-                });
+                let _ = f.get_or_create(&ResultLabel::of(r));
             }
         };
         for v in ["OK", "WARN", "FAIL", "error"] {
@@ -407,38 +418,27 @@ impl Metrics {
 
     /// Counts a compile outcome.
     pub fn compiled(&self, result: &str) {
-        self.compile
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.compile, result);
+    }
+
+    /// Counts a compiled-IR cache lookup (`hit` or `miss`).
+    pub fn cache_lookup(&self, result: &str) {
+        count(&self.cache_requests, result);
     }
 
     /// Counts a TLS handshake.
     pub fn tls_handshake(&self, result: &str) {
-        self.tls_handshakes
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.tls_handshakes, result);
     }
 
     /// Counts a TLS reload.
     pub fn tls_reloaded(&self, result: &str) {
-        self.tls_reloads
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.tls_reloads, result);
     }
 
     /// Counts a client certificate outcome.
     pub fn tls_client_auth(&self, result: &str) {
-        self.tls_client_auth
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.tls_client_auth, result);
     }
 
     /// Sets a certificate's expiry.
@@ -452,20 +452,12 @@ impl Metrics {
 
     /// Counts an authentication outcome.
     pub fn auth(&self, result: &str) {
-        self.auth_requests
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.auth_requests, result);
     }
 
     /// Counts a JWKS fetch attempt.
     pub fn jwks_refreshed(&self, result: &str) {
-        self.jwks_refresh
-            .get_or_create(&ResultLabel {
-                result: result.to_owned(),
-            })
-            .inc();
+        count(&self.jwks_refresh, result);
     }
 
     /// Records a successful JWKS fetch of `keys` keys.
