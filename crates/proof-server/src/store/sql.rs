@@ -45,10 +45,8 @@ impl SqliteStore {
             .max_connections(max)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError(e.to_string()))?;
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrate(&mut migrator, &pool).await?;
         Ok(Self { pool })
     }
 }
@@ -62,12 +60,47 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError(e.to_string()))?;
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrate(&mut migrator, &pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// Applies this binary's migrations (under the database's lock) and tolerates migrations
+/// it does not know: those are a newer release's, which only add (docs/deploy.md#migrations),
+/// so that a rollback to this binary starts against the newer schema.
+async fn migrate<'a, DB>(
+    migrator: &mut sqlx::migrate::Migrator,
+    pool: &'a sqlx::Pool<DB>,
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Connection: sqlx::migrate::Migrate,
+    &'a sqlx::Pool<DB>: sqlx::Executor<'a, Database = DB>,
+    i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    usize: sqlx::ColumnIndex<<DB as sqlx::Database>::Row>,
+{
+    migrator.set_ignore_missing(true);
+    migrator
+        .run(pool)
+        .await
+        .map_err(|e| StoreError(e.to_string()))?;
+    let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    let mut newer: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(pool)
+        .await?;
+    newer.retain(|v| *v > known);
+    newer.sort_unstable();
+    if !newer.is_empty() {
+        tracing::warn!(
+            known,
+            newer = ?newer,
+            "the store's schema has migrations newer than this binary (a rollback?); \
+             running on it, since migrations only add within a release"
+        );
+    }
+    Ok(())
 }
 
 fn row_to_policy<R: Row>(r: &R) -> Result<StoredPolicy, sqlx::Error>
