@@ -12,13 +12,20 @@ Run: deploy/helm/test/run  (or python -m unittest from this folder, inside the C
 from __future__ import annotations
 
 import copy
+import http.client
 import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import helm_python as helm
@@ -43,9 +50,16 @@ def env_values(env: str | None) -> dict:
     return helm.values_from_yaml((CHART / f"values-{env}.yaml").read_text())
 
 
+def rendered_files(values: dict) -> dict[str, str]:
+    """Template path -> rendered text, as `helm template` prints it (NOTES.txt is not a
+    manifest)."""
+    out = helm.Chart.load(str(CHART)).render(values, name="proof", namespace="proof")
+    return {k: v for k, v in out.items() if not k.endswith("/NOTES.txt")}
+
+
 def render(values: dict) -> list[tuple[str, dict]]:
     """Every rendered object with the template it came from."""
-    out = helm.Chart.load(str(CHART)).render(values, name="proof", namespace="proof")
+    out = rendered_files(values)
     objs = []
     for source, text in sorted(out.items()):
         for doc in yaml.safe_load_all(text):
@@ -93,7 +107,7 @@ class Lint(unittest.TestCase):
         out = HERE / "out"
         out.mkdir(exist_ok=True)
         for env in ENVS:
-            rendered = helm.Chart.load(str(CHART)).render(env_values(env), name="proof", namespace="proof")
+            rendered = rendered_files(env_values(env))
             path = out / f"{env}.yaml"
             path.write_text("".join(f"---\n# Source: {k}\n{v.strip()}\n" for k, v in sorted(rendered.items()) if v.strip()))
             r = subprocess.run(["yamllint", "-d", "relaxed", str(path)], capture_output=True, text=True)
@@ -226,6 +240,13 @@ class Profiles(unittest.TestCase):
         self.assertIs(self.server_yaml(stage)["features"]["allow_embedded_ir"], False)
         self.assertNotIn("tls", self.server_yaml(stage))  # TLS ends at the ingress
         self.assertEqual(one(stage, "Deployment")["spec"]["replicas"], 2)
+        # Edge mode with TLS in the pod re-encrypts the ingress hop: client certificates are
+        # still checked at the ingress only, not demanded from the ingress by the pod.
+        reencrypt = render(merge(env_values("stage"), {"tls": {"enabled": True}}))
+        self.assertEqual(self.server_yaml(reencrypt)["tls"]["client_auth"], "off")
+        ann = one(reencrypt, "Ingress")["metadata"]["annotations"]
+        self.assertEqual(ann["nginx.ingress.kubernetes.io/backend-protocol"], "HTTPS")
+        self.assertEqual(ann["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "optional")
         dev = render(env_values("dev"))
         self.assertIs(self.server_yaml(dev)["features"]["allow_embedded_ir"], True)
         self.assertNotIn("nginx.ingress.kubernetes.io/auth-tls-verify-client", one(dev, "Ingress")["metadata"]["annotations"])
@@ -345,11 +366,16 @@ class CheckConfig(unittest.TestCase):
         shutil.rmtree(cls.pki, ignore_errors=True)
 
     def pod_root(self, objs: list[tuple[str, dict]], root: Path) -> tuple[Path, dict]:
+        return self.pod_root_files(objs, root, self.pki)
+
+    @classmethod
+    def pod_root_files(cls, objs: list[tuple[str, dict]], root: Path, pki: Path) -> tuple[Path, dict]:
         cm = one(objs, "ConfigMap", "proof-config")["data"]
         server_text = cm["server.yaml"]
         for line in server_text.splitlines():
             for path in re.findall(r"(?<![\w.:/])/[\w./-]+", line.split("#")[0]):
-                self.assertTrue(path.startswith(self.MOUNTS), f"{path} is not under a mount the test recreates")
+                if not path.startswith(cls.MOUNTS):
+                    raise AssertionError(f"{path} is not under a mount the test recreates")
         prefixed = re.sub(r"(?<![\w.:/])(/etc/proof/|/usr/share/proof/|/var/lib/proof/)", lambda m: f"{root}{m.group(1)}", server_text)
         config = root / "etc/proof/config"
         config.mkdir(parents=True)
@@ -360,11 +386,11 @@ class CheckConfig(unittest.TestCase):
         shutil.copytree(ROOT / "policies", share / "policies")
         shutil.copytree(ROOT / "lists", share / "lists")
         (root / "etc/proof/tls").mkdir(parents=True)
-        shutil.copy(self.pki / "server.crt", root / "etc/proof/tls/tls.crt")
-        shutil.copy(self.pki / "server.key", root / "etc/proof/tls/tls.key")
+        shutil.copy(pki / "server.crt", root / "etc/proof/tls/tls.crt")
+        shutil.copy(pki / "server.key", root / "etc/proof/tls/tls.key")
         (root / "etc/proof/client-ca").mkdir(parents=True)
-        shutil.copy(self.pki / "ca.crt", root / "etc/proof/client-ca/ca.crt")
-        shutil.copy(self.pki / "ca.crl", root / "etc/proof/client-ca/ca.crl")
+        shutil.copy(pki / "ca.crt", root / "etc/proof/client-ca/ca.crt")
+        shutil.copy(pki / "ca.crl", root / "etc/proof/client-ca/ca.crl")
         # Secret volumes are readable by the pod's fsGroup; the rest is read-only to it.
         for p in [root, *root.rglob("*")]:
             os.chown(p, 0, POD_USER)
@@ -426,6 +452,111 @@ class CheckConfig(unittest.TestCase):
             shutil.rmtree(root, ignore_errors=True)
 
 
+class LiveProd(unittest.TestCase):
+    """The prod rendering, run: `proof serve` as the pod's user on the rendered server.yaml
+    and auth.yaml, with the pod's files, a real PostgreSQL database and real TLS clients.
+    Only the listeners' ports are overridden (PROOF_API_BIND/PROOF_ADMIN_BIND, port 0) so
+    the test never collides with another server. The IdP named in values-prod.yaml is not
+    reachable from here, so the service must fail closed: /readyz 503 naming the keys."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        if not PROOF.exists():
+            raise AssertionError(f"{PROOF} is missing: run `cargo build -p proof-cli` (or set PROOF_BIN)")
+        cls.pki = Path(tempfile.mkdtemp(prefix="proof-chart-pki-"))
+        make_pki(cls.pki)
+        cls.db = f"proof_chart_{os.getpid()}"
+        psql(f"DROP DATABASE IF EXISTS {cls.db} WITH (FORCE)")
+        psql(f"CREATE DATABASE {cls.db}")
+        cls.root = Path(tempfile.mkdtemp(prefix="proof-pod-live-"))
+        os.chmod(cls.root, 0o755)
+        objs = render(env_values("prod"))
+        server, env = CheckConfig.pod_root_files(objs, cls.root, cls.pki)
+        env["PROOF_STORE_URL"] = f"postgres://postgres@127.0.0.1:5432/{cls.db}"
+        env["PROOF_API_BIND"] = "127.0.0.1:0"
+        env["PROOF_ADMIN_BIND"] = "127.0.0.1:0"
+        cmd = [str(PROOF), "serve", "--config", str(server)]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups", *cmd]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("PROOF_")}
+        cls.stderr = tempfile.TemporaryFile("w+")
+        cls.proc = subprocess.Popen(cmd, env={**clean, **env}, cwd=cls.root, stdout=subprocess.PIPE,
+                                    stderr=cls.stderr, text=True)
+        cls.logs: list[str] = []
+        assert cls.proc.stdout is not None
+        for line in cls.proc.stdout:
+            cls.logs.append(line)
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("message") == "listening":
+                cls.api = event["api"]
+                cls.admin = event["admin"]
+                break
+        else:
+            cls.stderr.seek(0)
+            err = cls.stderr.read()
+            cls.tearDownClass()
+            raise AssertionError(f"server did not start: {err}{''.join(cls.logs)}")
+        # Keep reading, so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: cls.logs.extend(cls.proc.stdout), daemon=True).start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        if getattr(cls, "proc", None) and cls.proc.poll() is None:
+            cls.proc.terminate()
+            cls.proc.wait(timeout=30)
+        shutil.rmtree(cls.root, ignore_errors=True)
+        shutil.rmtree(cls.pki, ignore_errors=True)
+        psql(f"DROP DATABASE IF EXISTS {cls.db} WITH (FORCE)")
+
+    def https(self, path: str, cert: str | None, tls12: bool = False) -> tuple[int, dict, str]:
+        ctx = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
+        if cert:
+            ctx.load_cert_chain(str(self.pki / f"{cert}.crt"), str(self.pki / f"{cert}.key"))
+        if tls12:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        host, port = self.api.rsplit(":", 1)
+        conn = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+        conn.sock = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=10),
+                                    server_hostname="proof.example.com")
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read().decode()
+        conn.close()
+        return r.status, dict(r.getheaders()), body
+
+    def test_admin_probes_answer_and_readiness_fails_closed_without_the_idp(self) -> None:
+        with urllib.request.urlopen(f"http://{self.admin}/healthz", timeout=5) as r:
+            self.assertEqual(r.status, 200)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://{self.admin}/readyz", timeout=5) as r:
+                    status, body = r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                status, body = e.code, e.read().decode()
+            if "no signing keys" in body or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(status, 503, body)
+        self.assertIn("no signing keys from the identity provider", body)
+        self.assertNotIn("store does not answer", body)  # migrated and reachable as the pod user
+
+    def test_mtls_as_rendered(self) -> None:
+        # An allowed client certificate passes TLS 1.3 and the SAN allow-list; OAuth2 comes next.
+        status, headers, body = self.https("/lists", "client")
+        self.assertEqual(status, 401, body)
+        self.assertTrue(headers["www-authenticate"].startswith("Bearer"), headers)
+        status, _, body = self.https("/lists", None)
+        self.assertEqual((status, json.loads(body)["code"]), (403, "client_cert_required"), body)
+        status, _, body = self.https("/lists", "stranger")
+        self.assertEqual((status, json.loads(body)["code"]), (403, "client_cert_san_denied"), body)
+        with self.assertRaises(ssl.SSLError):
+            self.https("/lists", "client", tls12=True)  # tls.minVersion "1.3"
+
+
 class Image(unittest.TestCase):
     """The Dockerfile and the chart agree (this machine has no Docker daemon and no access
     to base-image registries, so the image itself is not built here; docs/deploy.md#image)."""
@@ -480,8 +611,14 @@ def server_env(objs: list[tuple[str, dict]]) -> dict:
     return env
 
 
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                   check=True, capture_output=True)
+
+
 def make_pki(d: Path) -> None:
-    """A CA, a server certificate it issued and an (empty) CRL, with the openssl CLI."""
+    """A CA; a server certificate and two client certificates it issued (one with a SAN on
+    values-prod.yaml's allow-list, one without); an empty CRL. With the openssl CLI."""
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
 
@@ -494,6 +631,13 @@ def make_pki(d: Path) -> None:
                                "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
         "-days", "30", "-extfile", "ext.cnf", "-out", "server.crt")
+    for name, san in [("client", "URI:spiffe://proof.example/ns/compliance/sa/erp-connector"),
+                      ("stranger", "URI:spiffe://proof.example/ns/other/sa/unknown")]:
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr")
+        (d / f"{name}.cnf").write_text(f"subjectAltName={san}\nextendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "30", "-extfile", f"{name}.cnf", "-out", f"{name}.crt")
     (d / "index.txt").write_text("")
     (d / "crlnumber").write_text("01\n")
     (d / "ca.cnf").write_text(

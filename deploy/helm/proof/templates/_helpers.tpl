@@ -46,9 +46,13 @@ proof.example.com/environment: {{ .Values.environment }}
 {{- if or .Values.tls.enabled (eq .Values.ingress.mode "passthrough") -}}true{{- end -}}
 {{- end -}}
 
-{{/* Client certificates are checked by the pod (native TLS) with this mode. */}}
+{{/* Client certificates are checked where TLS from the client ends: by the pod with
+passthrough or without an ingress, by the ingress in edge mode (the pod's own TLS then
+only re-encrypts the hop from the ingress). */}}
 {{- define "proof.podClientAuth" -}}
-{{- if include "proof.podTls" . -}}{{ .Values.tls.clientAuth }}{{- else -}}off{{- end -}}
+{{- if and (include "proof.podTls" .) (or (not .Values.ingress.enabled) (eq .Values.ingress.mode "passthrough")) -}}
+{{- .Values.tls.clientAuth -}}
+{{- else -}}off{{- end -}}
 {{- end -}}
 
 {{- define "proof.scheme" -}}
