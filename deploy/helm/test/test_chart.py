@@ -240,6 +240,11 @@ class Profiles(unittest.TestCase):
         self.assertIs(self.server_yaml(stage)["features"]["allow_embedded_ir"], False)
         self.assertNotIn("tls", self.server_yaml(stage))  # TLS ends at the ingress
         self.assertEqual(one(stage, "Deployment")["spec"]["replicas"], 2)
+        # The edge refuses bodies the service would refuse, rounded up to whole KiB (a
+        # rounded-down 0k would mean unlimited to nginx).
+        self.assertEqual(ann["nginx.ingress.kubernetes.io/proxy-body-size"], "1024k")
+        small = render(merge(env_values("stage"), {"config": {"limits": {"body_bytes": 100}}}))
+        self.assertEqual(one(small, "Ingress")["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"], "1k")
         # Edge mode with TLS in the pod re-encrypts the ingress hop: client certificates are
         # still checked at the ingress only, not demanded from the ingress by the pod.
         reencrypt = render(merge(env_values("stage"), {"tls": {"enabled": True}}))
