@@ -361,10 +361,7 @@ class CheckConfig(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        if not PROOF.exists():
-            raise AssertionError(f"{PROOF} is missing: run `cargo build -p proof-cli` (or set PROOF_BIN)")
-        cls.pki = Path(tempfile.mkdtemp(prefix="proof-chart-pki-"))
-        make_pki(cls.pki)
+        cls.pki = new_pki()
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -408,11 +405,8 @@ class CheckConfig(unittest.TestCase):
         os.chmod(root, 0o755)
         try:
             server, extra = self.pod_root(objs, root)
-            cmd = [str(PROOF), "serve", "--config", str(server), "--check-config"]
-            if os.geteuid() == 0:
-                cmd = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups", *cmd]
-            clean = {k: v for k, v in os.environ.items() if not k.startswith("PROOF_")}
-            r = subprocess.run(cmd, env={**clean, **extra}, capture_output=True, text=True, cwd=root)
+            cmd, env = as_pod(["serve", "--config", str(server), "--check-config"], extra)
+            r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root)
             self.assertEqual(r.returncode, 0, f"{env}: {r.stdout}{r.stderr}")
             return r.stdout
         finally:
@@ -466,10 +460,7 @@ class LiveProd(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        if not PROOF.exists():
-            raise AssertionError(f"{PROOF} is missing: run `cargo build -p proof-cli` (or set PROOF_BIN)")
-        cls.pki = Path(tempfile.mkdtemp(prefix="proof-chart-pki-"))
-        make_pki(cls.pki)
+        cls.pki = new_pki()
         cls.db = f"proof_chart_{os.getpid()}"
         psql(f"DROP DATABASE IF EXISTS {cls.db} WITH (FORCE)")
         psql(f"CREATE DATABASE {cls.db}")
@@ -480,12 +471,9 @@ class LiveProd(unittest.TestCase):
         env["PROOF_STORE_URL"] = f"postgres://postgres@127.0.0.1:5432/{cls.db}"
         env["PROOF_API_BIND"] = "127.0.0.1:0"
         env["PROOF_ADMIN_BIND"] = "127.0.0.1:0"
-        cmd = [str(PROOF), "serve", "--config", str(server)]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups", *cmd]
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("PROOF_")}
+        cmd, env = as_pod(["serve", "--config", str(server)], env)
         cls.stderr = tempfile.TemporaryFile("w+")
-        cls.proc = subprocess.Popen(cmd, env={**clean, **env}, cwd=cls.root, stdout=subprocess.PIPE,
+        cls.proc = subprocess.Popen(cmd, env=env, cwd=cls.root, stdout=subprocess.PIPE,
                                     stderr=cls.stderr, text=True)
         cls.logs: list[str] = []
         assert cls.proc.stdout is not None
@@ -614,6 +602,24 @@ def server_env(objs: list[tuple[str, dict]]) -> dict:
             ref = e["valueFrom"]["secretKeyRef"]
             env[e["name"]] = stand_ins[(ref["name"], ref["key"])]
     return env
+
+
+def new_pki() -> Path:
+    if not PROOF.exists():
+        raise AssertionError(f"{PROOF} is missing: run `cargo build -p proof-cli` (or set PROOF_BIN)")
+    pki = Path(tempfile.mkdtemp(prefix="proof-chart-pki-"))
+    make_pki(pki)
+    return pki
+
+
+def as_pod(args: list[str], env: dict) -> tuple[list[str], dict]:
+    """`proof ARGS` as the pod runs it: as its user (when this runs as root), with only the
+    container's PROOF_* environment."""
+    cmd = [str(PROOF), *args]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", f"--reuid={POD_USER}", f"--regid={POD_USER}", "--clear-groups", *cmd]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PROOF_")}
+    return cmd, {**clean, **env}
 
 
 def psql(sql: str) -> None:
