@@ -187,6 +187,104 @@ class Schema(unittest.TestCase):
             render(no_crl)
 
 
+class EveryValue(unittest.TestCase):
+    """Every value the chart declares changes the rendered manifests in at least one
+    environment: no value is silently ignored."""
+
+    # Mutations where the generic ones would not pass the schema.
+    SPECIAL = {
+        ("image", "digest"): "sha256:" + "a" * 64,
+        ("tolerations",): [{"key": "dedicated", "operator": "Exists"}],
+        ("autoscaling", "targetCPUUtilizationPercentage"): 50,
+        ("preStopSleepSeconds",): 7,
+        ("networkPolicy", "idp", "cidrs"): ["10.9.0.0/16"],
+        ("networkPolicy", "database", "cidrs"): ["10.8.0.0/16"],
+        # Helm merges maps with the defaults, so a route can change but not disappear.
+        ("auth", "scopes"): {"POST /verify": ["verify:run", "verify:audit"]},
+    }
+    CIPHER = "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"
+
+    def leaves(self, tree: dict, prefix: tuple = ()):
+        for k, v in tree.items():
+            path = (*prefix, k)
+            if isinstance(v, dict) and v and path != ("auth", "scopes"):
+                yield from self.leaves(v, path)
+            else:
+                yield path, v
+
+    def enum(self, path: tuple) -> list:
+        node = json.loads((CHART / "values.schema.json").read_text())
+        for k in path:
+            props = node.get("properties")
+            if props is None or k not in props:
+                return []
+            node = props[k]
+        return node.get("enum", [])
+
+    def candidates(self, path: tuple, v) -> list:
+        if path in self.SPECIAL:
+            return [self.SPECIAL[path]]
+        others = [e for e in self.enum(path) if e != v]
+        if others:
+            return others
+        if isinstance(v, bool):
+            return [not v]
+        if isinstance(v, (int, float)):
+            return [v + 1, v - 1]
+        if isinstance(v, str):
+            return ["1" + v, v + "x", "x"]
+        if isinstance(v, list):
+            return [v[:-1], v + v[-1:]] if v else [["x"]]
+        if isinstance(v, dict):
+            return [{**v, "extra-key": next(iter(v.values()))}, dict(list(v.items())[:-1])] if v else [{"x": "y"}]
+        raise AssertionError(f"{'.'.join(path)}: no mutation for {v!r}")
+
+    def bases(self, chart) -> dict:
+        prod = env_values("prod")
+        ref = {"key": "proof/prod/tls"}
+        return {
+            **{env: env_values(env) for env in ENVS},
+            # Objects only some setups render: certificates from the secret store, and
+            # SealedSecrets instead of ExternalSecrets.
+            "prod-no-cert-manager": merge(prod, {"certManager": {"enabled": False}, "secrets": {
+                "externalSecret": {"tls": {"tls.crt": ref, "tls.key": ref}}}}),
+            "prod-sealed": merge(prod, {"certManager": {"enabled": False}, "secrets": {
+                "provider": "sealedSecret", "sealedSecret": {
+                    "app": {"store-url": self.CIPHER},
+                    "tls": {"tls.crt": self.CIPHER, "tls.key": self.CIPHER},
+                    "clientCa": {"ca.crt": self.CIPHER, "ca.crl": self.CIPHER}}}}),
+        }
+
+    def test_every_value_has_an_effect(self) -> None:
+        chart = helm.Chart.load(str(CHART))
+        bases = {name: chart.merge_values(v) for name, v in self.bases(chart).items()}
+        rendered = {name: rendered_files(b) for name, b in bases.items()}
+        no_effect = []
+        for path, default in self.leaves(chart.values):
+            if not self.has_effect(chart, path, default, bases, rendered):
+                no_effect.append(".".join(path))
+        self.assertEqual(no_effect, [], "values that change nothing in any environment")
+
+    def has_effect(self, chart, path: tuple, default, bases: dict, rendered: dict) -> bool:
+        for name, base in bases.items():
+            current = base
+            for k in path:
+                current = current.get(k) if isinstance(current, dict) else None
+            for alt in self.candidates(path, default if current is None else current):
+                values = copy.deepcopy(base)
+                node = values
+                for k in path[:-1]:
+                    node = node.setdefault(k, {})
+                node[path[-1]] = alt
+                try:
+                    chart.validate_schema(values)
+                    if rendered_files(values) != rendered[name]:
+                        return True
+                except helm.HelmError:
+                    continue
+        return False
+
+
 class Profiles(unittest.TestCase):
     def server_yaml(self, objs: list[tuple[str, dict]]) -> dict:
         return yaml.safe_load(one(objs, "ConfigMap", "proof-config")["data"]["server.yaml"])
