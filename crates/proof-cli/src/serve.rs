@@ -104,9 +104,14 @@ fn check(s: &Settings) -> Result<Exit> {
         s.limits.body_bytes, s.limits.json_depth, s.limits.request_timeout_ms, s.limits.concurrency
     );
     println!("  rate limits: {}", rate_limits(&s.limits));
+    println!("  cache:      {} compiled IRs", s.cache.capacity);
     println!(
-        "  cache:      {} compiled IRs, log level {}",
-        s.cache.capacity, s.log.level
+        "  log:        level {}, {}",
+        s.log.level,
+        match s.log.format {
+            config::LogFormat::Json => "JSON lines",
+            config::LogFormat::Text => "text",
+        }
     );
     println!(
         "  embedded IR {}",

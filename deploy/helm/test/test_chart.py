@@ -515,6 +515,7 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("configuration is valid", out)
         self.assertIn("tls:        off (plain HTTP)", out)
         self.assertIn("embedded IR accepted", out)
+        self.assertIn("log:        level debug, JSON lines", out)
         self.assertIn("oauth2 (issuer https://idp.dev.example.com/realms/proof", out)
 
     def test_stage(self) -> None:
