@@ -181,6 +181,12 @@ class Schema(unittest.TestCase):
         no_url["secrets"]["externalSecret"]["app"] = {}
         with self.assertRaisesRegex(helm.HelmError, 'secrets.externalSecret.app needs the key "store-url"'):
             render(no_url)
+        with self.assertRaisesRegex(helm.HelmError, r"minAvailable \(3\) must be below the replica count \(3\)"):
+            render(merge(env_values("prod"), {"podDisruptionBudget": {"minAvailable": 3}}))
+        with self.assertRaisesRegex(helm.HelmError, r"minAvailable \(1\) must be below the replica count \(1\)"):
+            render(merge(env_values("dev"), {"podDisruptionBudget": {"enabled": True}}))
+        with self.assertRaisesRegex(helm.HelmError, r"minReplicas \(3\) is above autoscaling.maxReplicas \(2\)"):
+            render(merge(env_values("prod"), {"autoscaling": {"maxReplicas": 2}}))
         no_crl = env_values("prod")
         del no_crl["secrets"]["externalSecret"]["clientCa"]["ca.crl"]
         with self.assertRaisesRegex(helm.HelmError, 'needs the key "ca.crl"'):
@@ -199,6 +205,7 @@ class EveryValue(unittest.TestCase):
         ("preStopSleepSeconds",): 7,
         ("networkPolicy", "idp", "cidrs"): ["10.9.0.0/16"],
         ("networkPolicy", "database", "cidrs"): ["10.8.0.0/16"],
+        ("networkPolicy", "extraApiFrom"): [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "erp"}}}],
         # Helm merges maps with the defaults, so a route can change but not disappear.
         ("auth", "scopes"): {"POST /verify": ["verify:run", "verify:audit"]},
     }
@@ -318,6 +325,8 @@ class Profiles(unittest.TestCase):
         # Egress to DNS, the IdP and the database only.
         np = one(objs, "NetworkPolicy")
         self.assertEqual(np["spec"]["policyTypes"], ["Ingress", "Egress"])
+        self.assertEqual([r["ports"] for r in np["spec"]["ingress"]],
+                         [[{"port": "api", "protocol": "TCP"}], [{"port": "admin", "protocol": "TCP"}]])
         egress = np["spec"]["egress"]
         self.assertEqual(len(egress), 3)
         ports = [sorted(p["port"] for p in rule["ports"]) for rule in egress]
