@@ -187,6 +187,8 @@ class Schema(unittest.TestCase):
             render(merge(env_values("dev"), {"podDisruptionBudget": {"enabled": True}}))
         with self.assertRaisesRegex(helm.HelmError, r"minReplicas \(3\) is above autoscaling.maxReplicas \(2\)"):
             render(merge(env_values("prod"), {"autoscaling": {"maxReplicas": 2}}))
+        with self.assertRaisesRegex(helm.HelmError, 'tls.clientAuth is "optional" but no TLS ends anywhere'):
+            render(merge(env_values("stage"), {"ingress": {"enabled": False}}))
         no_crl = env_values("prod")
         del no_crl["secrets"]["externalSecret"]["clientCa"]["ca.crl"]
         with self.assertRaisesRegex(helm.HelmError, 'needs the key "ca.crl"'):
