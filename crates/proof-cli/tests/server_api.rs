@@ -386,6 +386,17 @@ fn bad_input_gets_the_right_4xx_and_the_server_keeps_serving() {
     let verified = s
         .wait_for_log(|l| l.contains("\"context_hash\""))
         .expect("verifications log the context hash");
+    let line = parse(&verified);
+    let span = &line["span"];
+    assert_eq!(span["policy_id"], "lksg.v1", "{verified}");
+    assert_eq!(span["verdict"], parse(&report)["verdict"], "{verified}");
+    assert_eq!(span["ir_hash"], parse(&report)["ir_hash"], "{verified}");
+    assert_eq!(
+        span["context_hash"],
+        parse(&report)["context_hash"],
+        "{verified}"
+    );
+    assert!(span["failed_rules"].is_string(), "{verified}");
     assert!(!verified.contains(&a_supplier_hash));
     assert!(
         !s.log_lines().iter().any(|l| l.contains(&a_supplier_hash)),
