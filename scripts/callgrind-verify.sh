@@ -15,21 +15,15 @@ command -v valgrind >/dev/null || { echo "valgrind is missing (Debian package va
 cargo build --release -q -p proof-cli
 proof=target/release/proof
 work=$(mktemp -d)
-trap 'kill -INT "$server" 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
+pids=()
+trap 'kill -INT "${pids[@]}" 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
 python3 scripts/load-request.py "$proof" "$work/verify.json"
-cat > "$work/server.yaml" <<YAML
-api: {bind: 127.0.0.1:18081}
-admin: {bind: 127.0.0.1:19465}
-store: {url: "sqlite://$work/proof.db"}
-policy_dir: policies
-lists_dir: lists
-log: {level: info, format: json}
-auth: {mode: "off"}
-YAML
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
-  "$proof" serve --config "$work/server.yaml" > "$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 120); do curl -sf http://127.0.0.1:19465/healthz >/dev/null 2>&1 && break; sleep 1; done
+source scripts/load-lib.sh
+# The server runs under callgrind, counting nothing until the warm-up is done.
+pin_server=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out")
+start_tries=1200
+serve cg 18081 19465 'auth: {mode: "off"}'
+server=${pids[0]}
 drive() {
   python3 - "$work/verify.json" "$1" "$2" <<'PY'
 import http.client, sys

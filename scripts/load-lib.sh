@@ -1,5 +1,5 @@
-# Shared by scripts/load-tls.sh and scripts/load-auth.sh (source it; needs $proof, $work
-# and a `pids` array).
+# Shared by scripts/load-tls.sh, scripts/load-auth.sh and scripts/callgrind-verify.sh
+# (source it; needs $proof, $work and a `pids` array).
 #
 # pin_server / pin_client: server on core 0, load generator on core 1, so the numbers
 # measure the server rather than the two fighting over both cores (PROOF_LOAD_NO_PIN=1
@@ -10,7 +10,8 @@ if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(npro
 fi
 
 # serve NAME API_PORT ADMIN_PORT EXTRA_YAML: a release `proof serve` (SQLite under $work,
-# shipped policies and lists), waited for until /readyz answers.
+# shipped policies and lists), started through ${pin_server[@]}, waited for until /readyz
+# answers (for up to $start_tries tenths of a second).
 serve() {
   cat > "$work/$1.yaml" <<YAML
 api: {bind: 127.0.0.1:$2}
@@ -23,7 +24,7 @@ $4
 YAML
   "${pin_server[@]}" "$proof" serve --config "$work/$1.yaml" > "$work/$1.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 "${start_tries:-100}"); do
     curl -sf "http://127.0.0.1:$3/readyz" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
