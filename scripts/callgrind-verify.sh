@@ -12,12 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-500}
 command -v valgrind >/dev/null || { echo "valgrind is missing (Debian package valgrind)" >&2; exit 1; }
-cargo build --release -q -p proof-cli
-proof=target/release/proof
-work=$(mktemp -d)
-pids=()
-trap 'kill -INT "${pids[@]}" 2>/dev/null || true; sleep 1; rm -rf "$work"' EXIT
-python3 scripts/load-request.py "$proof" "$work/verify.json"
+load_without_oha=1
 source scripts/load-lib.sh
 # The server runs under callgrind, counting nothing until the warm-up is done.
 pin_server=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out")

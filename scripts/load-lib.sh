@@ -1,6 +1,18 @@
-# Shared by scripts/load-tls.sh, scripts/load-auth.sh and scripts/callgrind-verify.sh
-# (source it; needs $proof, $work and a `pids` array).
-#
+# Shared by scripts/load.sh, load-tls.sh, load-auth.sh and callgrind-verify.sh: source it
+# from the repository root. It builds the release binary ($proof), makes $work (removed on
+# exit, after every process in $pids is stopped) with the POST /verify body of
+# scripts/load-request.py in $work/verify.json, and defines the helpers below. oha is
+# required unless load_without_oha is set.
+if [ -z "${load_without_oha:-}" ]; then
+  command -v oha >/dev/null || { echo "oha is missing: cargo install oha --locked" >&2; exit 1; }
+fi
+cargo build --release -q -p proof-cli
+proof=target/release/proof
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+python3 scripts/load-request.py "$proof" "$work/verify.json"
+
 # pin_server / pin_client: server on core 0, load generator on core 1, so the numbers
 # measure the server rather than the two fighting over both cores (PROOF_LOAD_NO_PIN=1
 # lets them share).
@@ -31,3 +43,8 @@ YAML
   echo "$1 did not start: $(cat "$work/$1.log")" >&2
   exit 1
 }
+
+# oha_json ARGS... URL: oha on the client core with $conns connections, JSON on stdout.
+oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
+# verify ARGS... URL: POSTs $work/verify.json (the body of both /verify and /proof/adapt).
+verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }

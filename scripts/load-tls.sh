@@ -14,14 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-command -v oha >/dev/null || { echo "oha is missing: cargo install oha --locked" >&2; exit 1; }
 
-cargo build --release -q -p proof-cli
-proof=target/release/proof
-work=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-python3 scripts/load-request.py "$proof" "$work/verify.json"
+source scripts/load-lib.sh
 
 # A CA, a server certificate for 127.0.0.1/localhost, a client certificate.
 (
@@ -36,7 +30,6 @@ python3 scripts/load-request.py "$proof" "$work/verify.json"
   openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out client.pem 2>/dev/null
 )
 
-source scripts/load-lib.sh
 serve plain 18080 19464 'auth: {mode: "off"}'
 serve tls 18443 19465 "auth: {mode: \"off\"}
 tls: {cert_file: $work/server.pem, key_file: $work/server.key}"
@@ -46,8 +39,6 @@ curl -sf --cacert "$work/ca.pem" --cert "$work/client.pem" --key "$work/client.k
   -H 'content-type: application/json' --data-binary "@$work/verify.json" https://127.0.0.1:18444/verify \
   | grep -q '"verdict": "OK"' || { echo "the mTLS verify request does not answer OK" >&2; exit 1; }
 
-oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
-verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }
 
 t="${secs}s"
 verify -z 3s http://127.0.0.1:18080/verify >/dev/null   # warm-up
@@ -59,16 +50,11 @@ oha_json -z "$t" --disable-keepalive --cacert "$work/ca.pem" https://127.0.0.1:1
 curl -s http://127.0.0.1:19465/metrics | grep -E '^proof_tls_handshakes_total' > "$work/handshakes.txt" || true
 
 python3 - "$work" "$secs" "$conns" <<'PY'
-import json, os, sys
+import sys
+sys.path.insert(0, "scripts")
+from loadreport import header, result
 work, secs, conns = sys.argv[1:]
-def load(name):
-    d = json.load(open(f"{work}/{name}.json"))
-    s, p = d["summary"], d["latencyPercentiles"]
-    return s["requestsPerSec"], p["p50"] * 1e3, p["p99"] * 1e3, d.get("statusCodeDistribution", {})
-placement = "oha and the servers sharing both cores" if os.environ.get("PROOF_LOAD_NO_PIN") else "servers pinned to core 0, oha to core 1 (taskset)"
-print(f"{conns} connections, {secs} s per run, {placement}\n")
-print("| run | req/s | p50 ms | p99 ms | status codes |")
-print("|---|---|---|---|---|")
+header(conns, secs, ["req/s", "p50 ms", "p99 ms"], servers="the servers")
 rows = [("POST /verify, plain HTTP, keep-alive", "verify_plain"),
         ("POST /verify, TLS 1.3, keep-alive", "verify_tls"),
         ("POST /verify, TLS 1.3 + client certificate, keep-alive", "verify_mtls"),
@@ -76,7 +62,7 @@ rows = [("POST /verify, plain HTTP, keep-alive", "verify_plain"),
         ("GET /lists, TLS 1.3, new connection (full handshake) per request", "lists_tls_new")]
 r = {}
 for label, name in rows:
-    rps, p50, p99, codes = load(name)
+    rps, p50, _, p99, codes = result(work, name)
     r[name] = rps
     print(f"| {label} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {codes} |")
 print(f"\nTLS keep-alive /verify throughput is {r['verify_tls'] / r['verify_plain']:.0%} of plain HTTP "
