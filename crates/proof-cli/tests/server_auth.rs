@@ -114,21 +114,10 @@ fn forge(key: &SigningKey, kid: &str, issuer: &str, edit: impl FnOnce(&mut Value
     jsonwebtoken::encode(&h, &claims, &k).unwrap()
 }
 
-/// base64url without padding (RFC 7515).
+/// A JSON value as base64url without padding (RFC 7515).
 fn b64(v: &Value) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = v.to_string().into_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
 fn start(idp: &Idp, extra: &str) -> Server {
