@@ -12,6 +12,7 @@ Run: deploy/helm/test/run  (or python -m unittest from this folder, inside the C
 from __future__ import annotations
 
 import copy
+import functools
 import http.client
 import json
 import os
@@ -43,6 +44,17 @@ BUILTIN_API_GROUPS = ("v1", "apps/v1", "autoscaling/v2", "policy/v1", "networkin
 POD_USER = 65532
 
 
+@functools.cache
+def chart() -> helm.Chart:
+    """The chart, loaded once (rendering does not change it)."""
+    return helm.Chart.load(str(CHART))
+
+
+@functools.cache
+def schema() -> dict:
+    return json.loads((CHART / "values.schema.json").read_text())
+
+
 def env_values(env: str | None) -> dict:
     """The values `helm -f values-<env>.yaml` passes (the chart's defaults apply beneath)."""
     if env is None:
@@ -53,7 +65,7 @@ def env_values(env: str | None) -> dict:
 def rendered_files(values: dict) -> dict[str, str]:
     """Template path -> rendered text, as `helm template` prints it (NOTES.txt is not a
     manifest)."""
-    out = helm.Chart.load(str(CHART)).render(values, name="proof", namespace="proof")
+    out = chart().render(values, name="proof", namespace="proof")
     return {k: v for k, v in out.items() if not k.endswith("/NOTES.txt")}
 
 
@@ -168,14 +180,14 @@ class Schema(unittest.TestCase):
                 self.assertIsNotNone(expect, f"{path.name} has no '# expect:' line")
                 values = helm.values_from_yaml(text)
                 with self.assertRaises(helm.HelmValuesError) as e:
-                    helm.Chart.load(str(CHART)).validate_schema(values)
+                    chart().validate_schema(values)
                 self.assertIn(expect.group(1), str(e.exception))
                 report = helm.lint(str(CHART), values, strict=True)
                 self.assertTrue(any(expect.group(1) in err for err in report["errors"]), report)
 
     def test_every_environment_passes_the_schema(self) -> None:
         for env in ENVS:
-            helm.Chart.load(str(CHART)).validate_schema(env_values(env))
+            chart().validate_schema(env_values(env))
 
     def test_template_guards_explain_themselves(self) -> None:
         no_cidrs = merge(env_values("prod"), {"networkPolicy": {"idp": {"cidrs": []}}})
@@ -226,7 +238,7 @@ class EveryValue(unittest.TestCase):
                 yield path, v
 
     def enum(self, path: tuple) -> list:
-        node = json.loads((CHART / "values.schema.json").read_text())
+        node = schema()
         for k in path:
             props = node.get("properties")
             if props is None or k not in props:
@@ -269,16 +281,15 @@ class EveryValue(unittest.TestCase):
         }
 
     def test_every_value_has_an_effect(self) -> None:
-        chart = helm.Chart.load(str(CHART))
-        bases = {name: chart.merge_values(v) for name, v in self.bases().items()}
+        bases = {name: chart().merge_values(v) for name, v in self.bases().items()}
         rendered = {name: rendered_files(b) for name, b in bases.items()}
         no_effect = []
-        for path, default in self.leaves(chart.values):
-            if not self.has_effect(chart, path, default, bases, rendered):
+        for path, default in self.leaves(chart().values):
+            if not self.has_effect(path, default, bases, rendered):
                 no_effect.append(".".join(path))
         self.assertEqual(no_effect, [], "values that change nothing in any environment")
 
-    def has_effect(self, chart, path: tuple, default, bases: dict, rendered: dict) -> bool:
+    def has_effect(self, path: tuple, default, bases: dict, rendered: dict) -> bool:
         for name, base in bases.items():
             current = base
             for k in path:
@@ -290,7 +301,7 @@ class EveryValue(unittest.TestCase):
                     node = node.setdefault(k, {})
                 node[path[-1]] = alt
                 try:
-                    chart.validate_schema(values)
+                    chart().validate_schema(values)
                     if rendered_files(values) != rendered[name]:
                         return True
                 except helm.HelmError:
