@@ -13,6 +13,7 @@ pub use expr::eval_const;
 
 use crate::hash::{self, CanonicalError};
 use crate::ir::{Expr, Ir, Lit, Op, Rule, Severity};
+use crate::json::Tree;
 use crate::lists::{RefList, Registry};
 use crate::orchestrator::{self, Plan, RuleSelector};
 use crate::temporal;
@@ -35,6 +36,18 @@ pub enum Verdict {
     /// A `fail` rule failed.
     #[serde(rename = "FAIL")]
     Fail,
+}
+
+impl Verdict {
+    /// The name in reports: `OK`, `WARN` or `FAIL`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Warn => "WARN",
+            Self::Fail => "FAIL",
+        }
+    }
 }
 
 /// One rule's outcome.
@@ -193,16 +206,16 @@ pub fn select(ir: &Ir, ctx: &Context, today: i64) -> Vec<Option<Reason>> {
         .collect()
 }
 
-/// Verifies `ctx_json` against `ir`.
+/// Verifies `ctx_json` (a `serde_json::Value` or a [`Doc`](crate::json::Doc)) against `ir`.
 ///
 /// The evaluation time is `as_of` if given, else the context's `as_of`, else the clock;
 /// the report always states it.
 ///
 /// # Errors
 /// [`EvalError`] for a context that does not fit or an unknown list root.
-pub fn verify(
+pub fn verify<T: Tree>(
     ir: &Ir,
-    ctx_json: &Json,
+    ctx_json: &T,
     as_of: Option<OffsetDateTime>,
     lists: &Registry,
 ) -> Result<Report, EvalError> {
@@ -214,9 +227,9 @@ pub fn verify(
 ///
 /// # Errors
 /// As [`verify`], and [`EvalError::Select`] when the selector does not fit the policy.
-pub fn verify_with(
+pub fn verify_with<T: Tree>(
     ir: &Ir,
-    ctx_json: &Json,
+    ctx_json: &T,
     as_of: Option<OffsetDateTime>,
     lists: &Registry,
     opts: RunOptions<'_>,
@@ -243,9 +256,9 @@ pub fn resolve_as_of(as_of: Option<OffsetDateTime>, ctx: &Context) -> OffsetDate
 ///
 /// # Errors
 /// As [`verify`].
-pub fn verify_decoded(
+pub fn verify_decoded<T: Tree>(
     ir: &Ir,
-    ctx_json: &Json,
+    ctx_json: &T,
     ctx: &Context,
     as_of: OffsetDateTime,
     lists: &Registry,

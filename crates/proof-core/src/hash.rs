@@ -2,14 +2,15 @@
 //! Every hash in the project (policy, IR, context) goes through here, so there is one
 //! definition of "the bytes we hash".
 //!
-//! The writer works on `serde_json::Value`: object members sorted by the UTF-16 code units
+//! The writer works on a parsed JSON tree (`serde_json::Value` or the borrowed
+//! [`Doc`](crate::json::Doc)): object members sorted by the UTF-16 code units
 //! of their names, no whitespace, strings with the minimal JSON escaping (`"`, `\`, and
 //! control characters; `\b \t \n \f \r` by name, others as lowercase `\u00xx`), numbers in
 //! ECMAScript `Number.prototype.toString` form. A property test checks it against an
 //! independent JCS implementation.
 
+use crate::json::{Node, Tree};
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
@@ -35,18 +36,20 @@ pub fn canonical_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, CanonicalErro
     Ok(out)
 }
 
-/// Writes the RFC 8785 canonical form of `v` to `out`.
+/// Writes the RFC 8785 canonical form of `v` (a `serde_json::Value` or a [`Doc`]) to `out`.
+///
+/// [`Doc`]: crate::json::Doc
 ///
 /// # Errors
 /// When writing fails.
-pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), CanonicalError> {
+pub fn write_canonical<T: Tree, W: Write>(v: &T, out: &mut W) -> Result<(), CanonicalError> {
     let io = |e: std::io::Error| CanonicalError::new(e.to_string());
-    match v {
-        Value::Null => out.write_all(b"null").map_err(io),
-        Value::Bool(b) => out
-            .write_all(if *b { b"true" } else { b"false" })
+    match v.node() {
+        Node::Null => out.write_all(b"null").map_err(io),
+        Node::Bool(b) => out
+            .write_all(if b { b"true" } else { b"false" })
             .map_err(io),
-        Value::Number(n) => {
+        Node::Number(n) => {
             // RFC 8785 numbers are IEEE 754 doubles printed as ECMAScript does.
             let f = n
                 .as_f64()
@@ -57,8 +60,8 @@ pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), Canonical
             out.write_all(ryu_js::Buffer::new().format_finite(f).as_bytes())
                 .map_err(io)
         }
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
+        Node::String(s) => write_string(s, out),
+        Node::Array(items) => {
             out.write_all(b"[").map_err(io)?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -68,11 +71,14 @@ pub fn write_canonical<W: Write>(v: &Value, out: &mut W) -> Result<(), Canonical
             }
             out.write_all(b"]").map_err(io)
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // The map iterates in code point order, which equals UTF-16 order unless a key
+        Node::Object => {
+            let mut entries = v.members().unwrap_or_default();
+            // Members come in code point order, which equals UTF-16 order unless a key
             // mixes characters at or above U+E000 with astral ones.
-            if map.keys().any(|k| k.chars().any(|c| c >= '\u{E000}')) {
+            if entries
+                .iter()
+                .any(|(k, _)| k.chars().any(|c| c >= '\u{E000}'))
+            {
                 entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             }
             out.write_all(b"{").map_err(io)?;
@@ -118,32 +124,59 @@ pub fn sha256_id(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha256(bytes)))
 }
 
-/// A writer that feeds SHA-256 instead of storing the bytes.
-struct HashWriter(Sha256);
+/// A writer that feeds SHA-256 in blocks of up to 1 KiB gathered on the stack (canonical
+/// JSON arrives in many small writes; a heap buffer per hash costs an allocation of its
+/// own on the service's hot path).
+struct HashWriter {
+    sha: Sha256,
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl HashWriter {
+    fn flush_block(&mut self) {
+        self.sha
+            .update(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+}
 
 impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.len + data.len() > self.buf.len() {
+            self.flush_block();
+            if data.len() > self.buf.len() {
+                self.sha.update(data);
+                return Ok(data.len());
+            }
+        }
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + data.len()) {
+            dst.copy_from_slice(data);
+            self.len += data.len();
+        }
+        Ok(data.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_block();
         Ok(())
     }
 }
 
-/// `sha256:<hex>` of the canonical bytes of a JSON value, streamed (no byte buffer).
+/// `sha256:<hex>` of the canonical bytes of a JSON tree, streamed (no byte buffer).
 ///
 /// # Errors
 /// As [`write_canonical`].
-pub fn value_sha256(v: &Value) -> Result<String, CanonicalError> {
-    let mut w = std::io::BufWriter::with_capacity(8192, HashWriter(Sha256::new()));
+pub fn value_sha256<T: Tree>(v: &T) -> Result<String, CanonicalError> {
+    let mut w = HashWriter {
+        sha: Sha256::new(),
+        buf: [0; 1024],
+        len: 0,
+    };
     write_canonical(v, &mut w)?;
-    let inner = w
-        .into_inner()
-        .map_err(|e| CanonicalError::new(e.to_string()))?;
+    w.flush_block();
     Ok(format!(
         "sha256:{}",
-        hex::encode(<[u8; 32]>::from(inner.0.finalize()))
+        hex::encode(<[u8; 32]>::from(w.sha.finalize()))
     ))
 }
 
@@ -159,6 +192,7 @@ pub fn canonical_sha256<T: Serialize>(value: &T) -> Result<String, CanonicalErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn canon(text: &str) -> String {
         let v: Value = serde_json::from_str(text).unwrap();
@@ -197,6 +231,17 @@ mod tests {
             value_sha256(&v).unwrap(),
             sha256_id(&canonical_bytes(&v).unwrap())
         );
+        // Across the writer's 1 KiB blocks: strings shorter than, equal to and longer
+        // than a block, at every offset modulo a few sizes.
+        for len in [1, 63, 64, 700, 1021, 1024, 1025, 3000] {
+            let items: Vec<Value> = (0..7).map(|i| Value::String("x".repeat(len + i))).collect();
+            let v = Value::Array(items);
+            assert_eq!(
+                value_sha256(&v).unwrap(),
+                sha256_id(&canonical_bytes(&v).unwrap()),
+                "{len}"
+            );
+        }
     }
 
     #[test]

@@ -26,46 +26,55 @@ pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
     })
 }
 
-/// Hex digit values; 0xFF marks a byte that is not a hex digit.
-#[expect(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time; every index is a byte below 256"
-)]
-const HEX_VALUE: [u8; 256] = {
-    let mut t = [0xFF_u8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// Decodes exactly 64 hex digits. Contexts carry up to millions of hashes, so this is a
-/// table lookup per digit rather than the `hex` crate's general decoder (about 8x faster).
+/// Decodes exactly 64 hex digits. Contexts carry up to millions of hashes, so this works on
+/// eight digits at a time in a `u64` (SWAR) rather than a lookup per digit (about 2x fewer
+/// instructions) or the `hex` crate's general decoder (about 8x).
 fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
-    if s.len() != 64 {
+    let (words, []) = s.as_chunks::<8>() else {
+        return None;
+    };
+    if words.len() != 8 {
         return None;
     }
     let mut out = [0u8; 32];
-    let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let digit = |i: usize| {
-            pair.get(i).map_or(0xFF, |b| {
-                HEX_VALUE.get(usize::from(*b)).copied().unwrap_or(0xFF)
-            })
-        };
-        let (hi, lo) = (digit(0), digit(1));
-        bad |= hi | lo;
-        *o = (hi << 4) | lo;
+    let mut bad = 0u64;
+    for (o, w) in out.as_chunks_mut::<4>().0.iter_mut().zip(words) {
+        let (bytes, not_hex) = decode_hex8(u64::from_le_bytes(*w));
+        *o = bytes;
+        bad |= not_hex;
     }
-    (bad & 0xF0 == 0).then_some(out)
+    (bad == 0).then_some(out)
+}
+
+const LANES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = LANES * 0x80;
+
+/// Per byte of `w` (each below 0x80): 0x80 where `lo <= byte <= hi`, else 0. Adding
+/// `0x80 - lo` to a byte below 0x80 cannot carry into the next one.
+const fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = w + LANES * (0x80 - lo as u64);
+    let above_hi = w + LANES * (0x7F - hi as u64);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// Eight ASCII hex digits (first digit in the lowest byte) to four bytes, and a non-zero
+/// mask unless all eight were hex digits.
+const fn decode_hex8(raw: u64) -> ([u8; 4], u64) {
+    let w = raw & !HIGH;
+    let digit = in_range(w, b'0', b'9');
+    // Setting bit 5 maps `A`..`F` onto `a`..`f`; only those twelve bytes land there.
+    let letter = in_range(w | (LANES * 0x20), b'a', b'f');
+    let not_hex = (raw & HIGH) | ((digit | letter) ^ HIGH);
+    // A digit's value is its low nibble; a letter's is its low nibble plus 9.
+    let nibbles = (w & (LANES * 0x0F)) + (letter >> 7) * 9;
+    // Pair the nibbles: the even byte is the high half of each output byte, then gather
+    // the four 16-bit lanes' low bytes.
+    let pairs = ((nibbles & 0x00FF_00FF_00FF_00FF) << 4) | ((nibbles >> 8) & 0x00FF_00FF_00FF_00FF);
+    let packed = (pairs & 0xFF)
+        | ((pairs >> 8) & 0xFF00)
+        | ((pairs >> 16) & 0xFF_0000)
+        | ((pairs >> 24) & 0xFF00_0000);
+    ((packed as u32).to_le_bytes(), not_hex)
 }
 
 /// Hashes leaves by their first eight bytes: leaves are SHA-256 outputs, already uniform.
@@ -416,11 +425,11 @@ mod tests {
     }
 
     #[test]
-    fn the_table_decoder_agrees_with_the_hex_crate_for_every_byte_in_every_position() {
+    fn the_hex_decoder_agrees_with_the_hex_crate_for_every_byte_in_every_position() {
         let base = "0123456789abcdefABCDEF0123456789abcdef0123456789ABCDEF0123456789"
             .as_bytes()
             .to_vec();
-        for pos in [0, 1, 31, 62, 63] {
+        for pos in 0..64 {
             for b in 0..=255u8 {
                 let mut s = base.clone();
                 s[pos] = b;

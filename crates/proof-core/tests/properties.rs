@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
 use proof_core::eval;
-use proof_core::hash::canonical_bytes;
-use proof_core::lists::{Kind, LeafKind, RefList, Registry, commit, merkle};
+use proof_core::hash::{self, canonical_bytes};
+use proof_core::json;
+use proof_core::lists::{Kind, LeafKind, RefList, Registry, commit, merkle, parse_list};
 use proof_core::policy::{self, LintMode};
 use proof_core::temporal::parse_timestamp;
 use proptest::prelude::*;
@@ -61,6 +62,21 @@ fn write_shuffled(v: &Value, ws: &str, out: &mut String) {
         }
         other => out.push_str(&other.to_string()),
     }
+}
+
+/// The shipped lists (`lists/`), loaded once.
+fn shipped_lists() -> &'static Registry {
+    static REG: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+    REG.get_or_init(|| {
+        let mut reg = Registry::default();
+        for f in ["sanctions-demo.csv", "high-risk-regions.csv"] {
+            let text =
+                std::fs::read_to_string(format!("{}/../../lists/{f}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
+            reg.insert(parse_list(f, &text).unwrap()).unwrap();
+        }
+        reg
+    })
 }
 
 proptest! {
@@ -168,6 +184,37 @@ proptest! {
     ) {
         let src = format!("id: p\nversion: \"1\"\n{key}: {val}\ninputs: {{a: {{type: number}}}}\nrules: [{{id: r, op: eq, lhs: a, rhs: 1}}]\n");
         let _ = policy::lint(&src, LintMode::Relaxed);
+    }
+
+    #[test]
+    fn the_borrowed_tree_hashes_and_verifies_like_serde_json(
+        v in json_value(),
+        ws in "[ \t\n]{0,2}",
+        drop in prop::collection::vec(any::<bool>(), 5),
+        extra in prop::option::of(json_value()),
+    ) {
+        // A context that may verify: the example's keys, some dropped, maybe one foreign key,
+        // in reverse key order; and arbitrary JSON, which mostly does not.
+        let base: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/context_ok.json")).unwrap()).unwrap();
+        let mut ctx = base.as_object().unwrap().clone();
+        for (k, d) in base.as_object().unwrap().keys().zip(&drop) {
+            if *d { ctx.remove(k); }
+        }
+        if let Some(x) = extra { ctx.insert("zz_extra".into(), x); }
+        let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/lksg.v1.yml")).unwrap();
+        let ir = policy::compile(&src, LintMode::Strict).unwrap().ir;
+        let at = Some(parse_timestamp("2025-06-30T00:00:00Z").unwrap());
+        let reg = shipped_lists();
+        for value in [Value::Object(ctx), v] {
+            let mut text = String::new();
+            write_shuffled(&value, &ws, &mut text);
+            let doc = json::doc_from_str_strict_depth(&text, 64).unwrap();
+            let val = json::from_slice_strict_depth(text.as_bytes(), 64).unwrap();
+            prop_assert_eq!(doc.to_value(), val.clone());
+            prop_assert_eq!(hash::value_sha256(&doc).unwrap(), hash::value_sha256(&val).unwrap());
+            let show = |r: Result<eval::Report, eval::EvalError>| r.map(|r| r.to_pretty_json().unwrap()).map_err(|e| e.to_string());
+            prop_assert_eq!(show(eval::verify(&ir, &doc, at, reg)), show(eval::verify(&ir, &val, at, reg)));
+        }
     }
 
     #[test]

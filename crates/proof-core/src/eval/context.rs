@@ -4,10 +4,10 @@
 //! found. Unknown keys are errors too: a misspelt input must not go unnoticed.
 
 use crate::ir::{InputDecl, Lit};
+use crate::json::Tree;
 use crate::lists::parse_hash;
 use crate::temporal;
 use crate::types::{Scalar, Type};
-use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -86,23 +86,20 @@ fn cerr(path: impl Into<String>, message: impl Into<String>) -> ContextError {
     }
 }
 
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
+fn kind<T: Tree>(v: &T) -> &'static str {
+    v.kind()
 }
 
-/// Decodes `ctx` against `inputs`.
+/// Decodes `ctx` (a `serde_json::Value` or a [`Doc`](crate::json::Doc)) against `inputs`.
 ///
 /// # Errors
-/// The first problem, with its JSON path.
-pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Context, ContextError> {
-    let obj = ctx.as_object().ok_or_else(|| {
+/// The first problem, with its JSON path; members are checked in name order, so the same
+/// context gives the same error whichever tree it was parsed into.
+pub fn decode<T: Tree>(
+    inputs: &BTreeMap<String, InputDecl>,
+    ctx: &T,
+) -> Result<Context, ContextError> {
+    let obj = ctx.members().ok_or_else(|| {
         cerr(
             "$",
             format!("a context must be a JSON object, found {}", kind(ctx)),
@@ -130,15 +127,16 @@ pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Contex
         }
     }
     for (name, decl) in inputs {
-        let path = format!("$.{name}");
-        let v = obj.get(name).ok_or_else(|| {
+        // Paths are only built when there is an error to report.
+        let path = || format!("$.{name}");
+        let v = ctx.get(name).ok_or_else(|| {
             cerr(
-                &path,
+                path(),
                 format!("missing input `{name}` of type `{}`", decl.ty),
             )
         })?;
         let value = match decl.ty {
-            Type::Scalar(s) => Value::Scalar(scalar(s, v, &|| path.clone())?),
+            Type::Scalar(s) => Value::Scalar(scalar(s, v, &path)?),
             Type::Array(s) => Value::Array(array(s, v, &path)?),
         };
         out.values.insert(name.clone(), value);
@@ -147,7 +145,7 @@ pub fn decode(inputs: &BTreeMap<String, InputDecl>, ctx: &Json) -> Result<Contex
 }
 
 /// Decodes one value; `path` is only built when there is an error to report.
-fn scalar(s: Scalar, v: &Json, path: &dyn Fn() -> String) -> Result<Lit, ContextError> {
+fn scalar<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Lit, ContextError> {
     let wrong = || {
         cerr(
             path(),
@@ -166,21 +164,21 @@ fn scalar(s: Scalar, v: &Json, path: &dyn Fn() -> String) -> Result<Lit, Context
     })
 }
 
-fn array(s: Scalar, v: &Json, path: &str) -> Result<Array, ContextError> {
+fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, ContextError> {
     let items = v.as_array().ok_or_else(|| {
         cerr(
-            path,
+            path(),
             format!("expected `array<{}>`, found {}", s.name(), kind(v)),
         )
     })?;
-    let item = |i: usize, it: &Json| scalar(s, it, &|| format!("{path}[{i}]"));
+    let item = |i: usize, it: &T| scalar(s, it, &|| format!("{}[{i}]", path()));
     macro_rules! collect {
         ($variant:ident) => {{
             let mut out = Vec::with_capacity(items.len());
             for (i, it) in items.iter().enumerate() {
                 match item(i, it)? {
                     Lit::$variant(x) => out.push(x),
-                    _ => return Err(cerr(path, "internal: item type changed")),
+                    _ => return Err(cerr(path(), "internal: item type changed")),
                 }
             }
             Array::$variant(out)
