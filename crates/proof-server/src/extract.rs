@@ -9,10 +9,10 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// A JSON request body as a value: content type, size, depth and duplicate keys checked.
-pub struct JsonValue(pub Value);
+/// A JSON request body's bytes: content type and size checked, not yet parsed.
+pub struct JsonBytes(pub axum::body::Bytes);
 
-impl FromRequest<AppState> for JsonValue {
+impl FromRequest<AppState> for JsonBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
@@ -35,30 +35,48 @@ impl FromRequest<AppState> for JsonValue {
             ));
         }
         let limit = state.settings.limits.body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
+        axum::body::to_bytes(req.into_body(), limit)
             .await
+            .map(JsonBytes)
             .map_err(|_| {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
                     format!("the request body exceeds {limit} bytes"),
                 )
-            })?;
-        let depth = state.settings.limits.json_depth;
-        proof_core::json::from_slice_strict_depth(&bytes, depth)
-            .map(JsonValue)
-            .map_err(|e| {
-                let msg = e.to_string();
-                if msg.contains("nested deeper than") || msg.contains("recursion limit exceeded") {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "json_too_deep",
-                        format!("the JSON body is nested deeper than {depth} levels ({msg})"),
-                    )
-                } else {
-                    ApiError::bad_json(format!("the body is not valid JSON: {msg}"))
-                }
             })
+    }
+}
+
+/// Parses a JSON body, refusing duplicate keys and nesting deeper than `depth`, each with
+/// its own problem code.
+///
+/// # Errors
+/// `json_too_deep` or `invalid_json`.
+pub fn parse_json(bytes: &[u8], depth: usize) -> Result<Value, ApiError> {
+    proof_core::json::from_slice_strict_depth(bytes, depth).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("nested deeper than") || msg.contains("recursion limit exceeded") {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "json_too_deep",
+                format!("the JSON body is nested deeper than {depth} levels ({msg})"),
+            )
+        } else {
+            ApiError::bad_json(format!("the body is not valid JSON: {msg}"))
+        }
+    })
+}
+
+/// A JSON request body as a value: content type, size, depth and duplicate keys checked.
+pub struct JsonValue(pub Value);
+
+impl FromRequest<AppState> for JsonValue {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
+        parse_json(&bytes, state.settings.limits.json_depth).map(JsonValue)
     }
 }
 

@@ -75,39 +75,26 @@ fn valid_request_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| s.to_owned())
 }
 
-/// Adds a verification's identifiers to the current request's log line. Context values are
-/// never logged: only policy id, `ir_hash`, `context_hash`, verdict and failed rule ids.
-pub fn record_verification(
-    policy_id: &str,
-    ir_hash: &str,
-    context_hash: &str,
-    verdict: &str,
-    failed_rules: &[&str],
-) {
-    let span = tracing::Span::current();
-    let Some(meta) = span.metadata() else {
-        return;
-    };
-    let fields = meta.fields();
-    let failed = failed_rules.join(",");
-    // One record of all five: the JSON formatter re-serialises the span's fields on every
-    // record, which per field cost about a sixth of a verification's own work.
-    if let (Some(p), Some(i), Some(c), Some(v), Some(f)) = (
-        fields.field("policy_id"),
-        fields.field("ir_hash"),
-        fields.field("context_hash"),
-        fields.field("verdict"),
-        fields.field("failed_rules"),
-    ) {
-        let values: [(&tracing::field::Field, Option<&dyn tracing::Value>); 5] = [
-            (&p, Some(&policy_id)),
-            (&i, Some(&ir_hash)),
-            (&c, Some(&context_hash)),
-            (&v, Some(&verdict)),
-            (&f, Some(&failed.as_str())),
-        ];
-        span.record_all(&fields.value_set(&values));
-    }
+/// What a handler learnt about its request, for the request's access-log line: a handler
+/// puts it in the response's extensions and [`observe`] logs it as fields of that line's
+/// event. (Recording them on the request span instead costs more: the JSON formatter
+/// re-serialises a span's fields on every record and parses them again for every event.)
+/// Context values never go here: only policy id, `ir_hash`, `context_hash`, verdict and
+/// rule ids.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// The policy verified or planned.
+    pub policy_id: Option<String>,
+    /// Its IR hash.
+    pub ir_hash: Option<String>,
+    /// The verified context's hash.
+    pub context_hash: Option<String>,
+    /// `OK`, `WARN` or `FAIL`.
+    pub verdict: Option<&'static str>,
+    /// Failed rule ids, comma-separated.
+    pub failed_rules: Option<String>,
+    /// The plan's rule order, comma-separated (adaptive runs).
+    pub active_rules: Option<String>,
 }
 
 /// Outer layer: request id, timeout, access log and HTTP metrics.
@@ -119,17 +106,11 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .unwrap_or_else(new_request_id);
     let method = req.method().to_string();
     let start = Instant::now();
-    // Handlers fill in what they learn (see `record_verification`), so each request is
-    // one log line with everything known about it.
+    // Handlers say what they learnt in an `Outcome`, and middleware records the client on
+    // the span, so each request is one log line with everything known about it.
     let span = tracing::info_span!(
         "request",
         request_id = %rid,
-        policy_id = tracing::field::Empty,
-        ir_hash = tracing::field::Empty,
-        context_hash = tracing::field::Empty,
-        verdict = tracing::field::Empty,
-        failed_rules = tracing::field::Empty,
-        active_rules = tracing::field::Empty,
         client_san = tracing::field::Empty,
         client_id = tracing::field::Empty,
         auth_error = tracing::field::Empty,
@@ -158,9 +139,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .into_response(),
     };
     let route = resp
-        .extensions()
-        .get::<RouteTag>()
-        .map_or_else(|| "unmatched".to_owned(), |t| t.0.clone());
+        .extensions_mut()
+        .remove::<RouteTag>()
+        .map_or_else(|| "unmatched".to_owned(), |t| t.0);
+    let o = resp
+        .extensions_mut()
+        .remove::<Outcome>()
+        .unwrap_or_default();
     let status = resp.status().as_u16();
     let elapsed = start.elapsed();
     let m = &state.metrics;
@@ -185,6 +170,12 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             route,
             status,
             duration_ms = elapsed.as_secs_f64() * 1000.0,
+            policy_id = o.policy_id.as_deref(),
+            ir_hash = o.ir_hash.as_deref(),
+            context_hash = o.context_hash.as_deref(),
+            verdict = o.verdict,
+            failed_rules = o.failed_rules.as_deref(),
+            active_rules = o.active_rules.as_deref(),
             "request"
         );
     });

@@ -2,10 +2,12 @@
 //! made with the configured selector. The body is a verify request; the answer is the same
 //! plan `proof adapt --dry-run` prints.
 
-use super::verify::{VerifyRequest, as_of, make_plan, pick_ir};
+use super::verify::{Req, VerifyRequest, as_of, make_plan, pick_ir};
 use crate::error::ApiError;
 use crate::extract::JsonValue;
 use crate::state::AppState;
+use crate::telemetry::Outcome;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +20,7 @@ pub async fn adapt(
     State(state): State<AppState>,
     JsonValue(body): JsonValue,
 ) -> Result<Response, ApiError> {
-    let req = VerifyRequest::from_body(body)?;
+    let req = Req::from_body(body)?;
     if req.options.adaptive || req.options.fail_fast {
         return Err(ApiError::invalid(
             "`adaptive` and `fail_fast` apply to /verify, not to /proof/adapt",
@@ -26,8 +28,17 @@ pub async fn adapt(
     }
     let ir = pick_ir(&state, &req).await?;
     let (_, _, plan) = make_plan(&state, &ir, &req, as_of(&req)?)?;
-    tracing::Span::current().record("policy_id", plan.policy_id.as_str());
-    tracing::Span::current().record("ir_hash", plan.ir_hash.as_str());
     let body = plan.to_pretty_json().map_err(|_| ApiError::internal())?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let outcome = Outcome {
+        active_rules: Some(plan.order.join(",")),
+        policy_id: Some(plan.policy_id),
+        ir_hash: Some(plan.ir_hash),
+        ..Outcome::default()
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Extension(outcome),
+        body,
+    )
+        .into_response())
 }

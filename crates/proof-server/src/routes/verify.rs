@@ -3,14 +3,17 @@
 
 use super::policies::{resolve, selector};
 use crate::error::ApiError;
-use crate::extract::JsonValue;
+use crate::extract::{JsonBytes, parse_json};
 use crate::metrics::SelectorLabel;
 use crate::state::AppState;
+use crate::telemetry::Outcome;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use proof_core::eval::{self, Context, EvalError};
 use proof_core::ir::{Ir, IrError};
+use proof_core::json::{self, Doc, Tree};
 use proof_core::orchestrator::{self, Plan};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,6 +21,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use utoipa::ToSchema;
 
+// This type describes the body (OpenAPI); the handlers read it into a `Req`.
 /// A verification request: `policy_id` (with `version` or `policy_hash`, else the latest)
 /// or an embedded `ir`, plus the `context`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,7 +56,32 @@ struct Head {
     options: VerifyOptions,
 }
 
-impl VerifyRequest {
+/// A parsed [`VerifyRequest`] whose context is a JSON tree `C`: a `serde_json::Value`, or
+/// on `/verify`'s fast path a [`Doc`] borrowing from the body.
+pub(super) struct Req<C> {
+    pub(super) policy_id: Option<String>,
+    pub(super) version: Option<String>,
+    pub(super) policy_hash: Option<String>,
+    pub(super) ir: Option<Value>,
+    pub(super) context: C,
+    pub(super) options: VerifyOptions,
+}
+
+impl<C> Req<C> {
+    fn new(head: Head, ir: Option<Value>, context: C) -> Self {
+        Self {
+            policy_id: head.policy_id,
+            version: head.version,
+            policy_hash: head.policy_hash,
+            ir,
+            context,
+            options: head.options,
+        }
+    }
+}
+
+impl Req<Value> {
+    /// The request in `body`, or the problem with it.
     pub(super) fn from_body(body: Value) -> Result<Self, ApiError> {
         let Value::Object(mut m) = body else {
             return Err(ApiError::invalid("the body must be a JSON object"));
@@ -63,14 +92,29 @@ impl VerifyRequest {
         let ir = m.remove("ir").filter(|v| !v.is_null());
         let head: Head = serde_json::from_value(Value::Object(m))
             .map_err(|e| ApiError::invalid(e.to_string()))?;
-        Ok(Self {
-            policy_id: head.policy_id,
-            version: head.version,
-            policy_hash: head.policy_hash,
-            ir,
-            context,
-            options: head.options,
-        })
+        Ok(Self::new(head, ir, context))
+    }
+}
+
+impl<'a> Req<Doc<'a>> {
+    /// The request in `body` when it is well formed; `None` otherwise, and the caller
+    /// takes the `Value` path, which names the problem.
+    fn from_doc(body: Doc<'a>) -> Option<Self> {
+        let Doc::Object(members) = body else {
+            return None;
+        };
+        let (mut context, mut ir, mut head) = (None, None, serde_json::Map::new());
+        for (k, v) in members {
+            match k.as_ref() {
+                "context" => context = Some(v),
+                "ir" => ir = Some(v).filter(|v| *v != Doc::Null).map(|v| v.to_value()),
+                _ => {
+                    head.insert(k.into_owned(), v.to_value());
+                }
+            }
+        }
+        let head: Head = serde_json::from_value(Value::Object(head)).ok()?;
+        Some(Self::new(head, ir, context?))
     }
 }
 
@@ -88,7 +132,7 @@ pub struct VerifyOptions {
     pub fail_fast: bool,
 }
 
-pub(super) async fn pick_ir(state: &AppState, req: &VerifyRequest) -> Result<Arc<Ir>, ApiError> {
+pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>, ApiError> {
     match (&req.policy_id, &req.ir) {
         (Some(_), Some(_)) => Err(ApiError::invalid("give `policy_id` or `ir`, not both")),
         (None, None) => Err(ApiError::invalid(
@@ -146,11 +190,21 @@ pub(super) async fn pick_ir(state: &AppState, req: &VerifyRequest) -> Result<Arc
               (status = 422, description = "`invalid_context`, `unknown_list_root`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
 pub async fn verify(
     State(state): State<AppState>,
-    JsonValue(body): JsonValue,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
-    let result = match VerifyRequest::from_body(body) {
-        Ok(req) => run(&state, &req).await,
-        Err(e) => Err(e),
+    let depth = state.settings.limits.json_depth;
+    // Fast path: the context borrows its strings from the body. Anything it does not take
+    // (bad JSON, a malformed request) goes the `Value` way, which says what is wrong.
+    let fast = std::str::from_utf8(&body)
+        .ok()
+        .and_then(|text| json::doc_from_str_strict_depth(text, depth).ok())
+        .and_then(Req::from_doc);
+    let result = match fast {
+        Some(req) => run(&state, &req).await,
+        None => match parse_json(&body, depth).and_then(Req::from_body) {
+            Ok(req) => run(&state, &req).await,
+            Err(e) => Err(e),
+        },
     };
     if result.is_err() {
         state.metrics.verified("error");
@@ -189,7 +243,7 @@ pub(super) fn eval_error(e: EvalError) -> ApiError {
 }
 
 /// The parsed `options.as_of`.
-pub(super) fn as_of(req: &VerifyRequest) -> Result<Option<time::OffsetDateTime>, ApiError> {
+pub(super) fn as_of<C>(req: &Req<C>) -> Result<Option<time::OffsetDateTime>, ApiError> {
     req.options
         .as_of
         .as_deref()
@@ -200,10 +254,10 @@ pub(super) fn as_of(req: &VerifyRequest) -> Result<Option<time::OffsetDateTime>,
 
 /// Decodes the context and plans it with the configured selector, counting the
 /// orchestrator metrics.
-pub(super) fn make_plan(
+pub(super) fn make_plan<C: Tree>(
     state: &AppState,
     ir: &Ir,
-    req: &VerifyRequest,
+    req: &Req<C>,
     at: Option<time::OffsetDateTime>,
 ) -> Result<(Context, time::OffsetDateTime, Plan), ApiError> {
     let m = &state.metrics;
@@ -226,7 +280,6 @@ pub(super) fn make_plan(
                 .inc();
             m.adapt_selected_rules
                 .inc_by(plan.active_rules.len() as u64);
-            tracing::Span::current().record("active_rules", plan.order.join(",").as_str());
             Ok((ctx, at, plan))
         }
         Err(e) => {
@@ -236,12 +289,14 @@ pub(super) fn make_plan(
     }
 }
 
-async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError> {
+async fn run<C: Tree + Sync>(state: &AppState, req: &Req<C>) -> Result<Response, ApiError> {
     let ir = pick_ir(state, req).await?;
     let at = as_of(req)?;
     let start = Instant::now();
+    let mut active_rules = None;
     let report = if req.options.adaptive {
         let (ctx, at, plan) = make_plan(state, &ir, req, at)?;
+        active_rules = Some(plan.order.join(","));
         eval::verify_decoded(
             &ir,
             &req.context,
@@ -263,24 +318,27 @@ async fn run(state: &AppState, req: &VerifyRequest) -> Result<Response, ApiError
         .metrics
         .verify_duration
         .observe(start.elapsed().as_secs_f64());
-    let verdict = serde_json::to_value(report.verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    state.metrics.verified(&verdict);
+    let verdict = report.verdict.as_str();
+    state.metrics.verified(verdict);
     let failed: Vec<&str> = report
         .results
         .iter()
         .filter(|r| r.status == eval::Status::Fail)
         .map(|r| r.rule_id.as_str())
         .collect();
-    crate::telemetry::record_verification(
-        &report.policy_id,
-        &report.ir_hash,
-        &report.context_hash,
-        &verdict,
-        &failed,
-    );
     let body = report.to_pretty_json().map_err(|_| ApiError::internal())?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let outcome = Outcome {
+        failed_rules: Some(failed.join(",")),
+        verdict: Some(verdict),
+        active_rules,
+        policy_id: Some(report.policy_id),
+        ir_hash: Some(report.ir_hash),
+        context_hash: Some(report.context_hash),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Extension(outcome),
+        body,
+    )
+        .into_response())
 }
