@@ -13,8 +13,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY crates crates
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p proof-cli \
-    && install -D -m 0755 target/release/proof /out/proof
+    cargo build --profile dist --locked -p proof-cli \
+    && install -D -m 0755 target/dist/proof /out/proof
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="proof" \

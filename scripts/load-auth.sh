@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What OAuth2 costs /verify: POST /verify (lksg.v1, 100 suppliers) against a release build
+# What OAuth2 costs /verify: POST /verify (lksg.v1, 100 suppliers) against an optimised build
 # of `proof serve` with `auth.mode: off` and against one checking bearer tokens from a real
 # IdP (testdata/idp, oidc-provider), with an RS256 and an ES256 token from its token
 # endpoint. Each at maximum rate, then all three at the same fixed rate (half the no-auth

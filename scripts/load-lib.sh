@@ -1,13 +1,15 @@
 # Shared by scripts/load.sh, load-tls.sh, load-auth.sh and callgrind-verify.sh: source it
-# from the repository root. It builds the release binary ($proof), makes $work (removed on
+# from the repository root. It builds the binary ($proof), makes $work (removed on
 # exit, after every process in $pids is stopped) with the POST /verify body of
 # scripts/load-request.py in $work/verify.json, and defines the helpers below. oha is
 # required unless load_without_oha is set.
 if [ -z "${load_without_oha:-}" ]; then
   command -v oha >/dev/null || { echo "oha is missing: cargo install oha --locked" >&2; exit 1; }
 fi
-cargo build --release -q -p proof-cli
-proof=target/release/proof
+# The `dist` profile (what the Dockerfile ships); PROOF_LOAD_PROFILE=release builds faster.
+profile=${PROOF_LOAD_PROFILE:-dist}
+cargo build --profile "$profile" -q -p proof-cli
+proof=target/$profile/proof
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -21,7 +23,7 @@ if [ -z "${PROOF_LOAD_NO_PIN:-}" ] && command -v taskset >/dev/null && [ "$(npro
   pin_server=(taskset -c 0) pin_client=(taskset -c 1)
 fi
 
-# serve NAME API_PORT ADMIN_PORT EXTRA_YAML: a release `proof serve` (SQLite under $work,
+# serve NAME API_PORT ADMIN_PORT EXTRA_YAML: `$proof serve` (SQLite under $work,
 # shipped policies and lists), started through ${pin_server[@]}, waited for until /readyz
 # answers (for up to $start_tries tenths of a second).
 serve() {

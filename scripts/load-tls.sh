@@ -2,7 +2,7 @@
 # TLS cost on the service: POST /verify (lksg.v1, 100 suppliers) over plain HTTP and over
 # TLS 1.3 with keep-alive, then GET /lists with a new connection for every request (plain
 # vs TLS: the difference is the handshake), then /verify over TLS with client certificates
-# required (mTLS). Two release-build `proof serve` processes on loopback, one plain, one
+# required (mTLS). Two optimised `proof serve` processes on loopback, one plain, one
 # with TLS (an ECDSA P-256 PKI made by openssl in a temporary directory). Results go to
 # stdout as a Markdown table for docs/benchmarks.md.
 #
