@@ -175,10 +175,10 @@ impl Doc<'_> {
 /// rather than the key (parse again with [`from_slice_strict_depth`] for the exact one).
 pub fn doc_from_str_strict_depth(s: &str, max_depth: usize) -> Result<Doc<'_>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(s);
-    let v = DocSeed {
+    let v = DocSeed(StrictSeed {
         depth: 0,
         max: max_depth,
-    }
+    })
     .deserialize(&mut de)?;
     de.end()?;
     Ok(v)
@@ -295,32 +295,15 @@ impl<'de> Visitor<'de> for StrictSeed {
     }
 }
 
-/// Deserialises one [`Doc`] node at `depth`, refusing duplicate keys and depth above `max`.
+/// Deserialises one [`Doc`] node, with [`StrictSeed`]'s depth and duplicate-key checks.
 #[derive(Clone, Copy)]
-struct DocSeed {
-    depth: usize,
-    max: usize,
-}
+struct DocSeed(StrictSeed);
 
 impl<'de> DeserializeSeed<'de> for DocSeed {
     type Value = Doc<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc<'de>, D::Error> {
         d.deserialize_any(self)
-    }
-}
-
-impl DocSeed {
-    fn deeper<E: de::Error>(self) -> Result<Self, E> {
-        StrictSeed {
-            depth: self.depth,
-            max: self.max,
-        }
-        .deeper()
-        .map(|s| Self {
-            depth: s.depth,
-            max: s.max,
-        })
     }
 }
 
@@ -404,7 +387,7 @@ impl<'de> Visitor<'de> for DocSeed {
         Ok(Doc::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc<'de>, A::Error> {
-        let inner = self.deeper()?;
+        let inner = Self(self.0.deeper()?);
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(v) = seq.next_element_seed(inner)? {
             out.push(v);
@@ -412,7 +395,7 @@ impl<'de> Visitor<'de> for DocSeed {
         Ok(Doc::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
-        let inner = self.deeper()?;
+        let inner = Self(self.0.deeper()?);
         let mut out = Vec::new();
         while let Some(k) = map.next_key_seed(StrSeed)? {
             let v = map.next_value_seed(inner)?;

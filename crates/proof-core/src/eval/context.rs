@@ -86,10 +86,6 @@ fn cerr(path: impl Into<String>, message: impl Into<String>) -> ContextError {
     }
 }
 
-fn kind<T: Tree>(v: &T) -> &'static str {
-    v.kind()
-}
-
 /// Decodes `ctx` (a `serde_json::Value` or a [`Doc`](crate::json::Doc)) against `inputs`.
 ///
 /// # Errors
@@ -102,7 +98,7 @@ pub fn decode<T: Tree>(
     let obj = ctx.members().ok_or_else(|| {
         cerr(
             "$",
-            format!("a context must be a JSON object, found {}", kind(ctx)),
+            format!("a context must be a JSON object, found {}", ctx.kind()),
         )
     })?;
     let mut out = Context::default();
@@ -111,7 +107,7 @@ pub fn decode<T: Tree>(
             let s = v.as_str().ok_or_else(|| {
                 cerr(
                     "$.as_of",
-                    format!("expected an RFC 3339 timestamp string, found {}", kind(v)),
+                    format!("expected an RFC 3339 timestamp string, found {}", v.kind()),
                 )
             })?;
             out.as_of = Some(temporal::parse_timestamp(s).map_err(|m| cerr("$.as_of", m))?);
@@ -149,7 +145,7 @@ fn scalar<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Lit, C
     let wrong = || {
         cerr(
             path(),
-            format!("expected `{}`, found {}", s.name(), kind(v)),
+            format!("expected `{}`, found {}", s.name(), v.kind()),
         )
     };
     let text = || v.as_str().ok_or_else(wrong);
@@ -168,7 +164,7 @@ fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, 
     let items = v.as_array().ok_or_else(|| {
         cerr(
             path(),
-            format!("expected `array<{}>`, found {}", s.name(), kind(v)),
+            format!("expected `array<{}>`, found {}", s.name(), v.kind()),
         )
     })?;
     let item = |i: usize, it: &T| scalar(s, it, &|| format!("{}[{i}]", path()));
