@@ -3,14 +3,19 @@
 //! keeping the last value, and nesting is bounded (by the caller's limit, and always by
 //! serde_json's own limit of 128).
 //!
-//! Two trees come out of it: `serde_json::Value`, and [`Doc`], which borrows its strings
-//! from the input (the service's hot path: a context is mostly hex strings, and a `Value`
-//! allocates, copies and frees each one). Code that reads a context ([`Tree`]) takes either.
+//! Two trees come out of it: `serde_json::Value` (read through serde_json, whose errors
+//! name the problem), and [`Doc`], which borrows its strings from the input and comes from
+//! this crate's own parser ([`doc_from_str_strict_depth`]; the service's hot path: a context
+//! is mostly hex strings, and a `Value` allocates, copies and frees each one). Both parsers
+//! accept the same texts. Code that reads a context ([`Tree`]) takes either tree.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::fmt;
+
+mod parse;
+pub use parse::{DocError, doc_from_str_strict_depth};
 
 /// One node of a parsed JSON tree, as [`Tree::node`] shows it.
 pub enum Node<'t, T> {
@@ -165,25 +170,6 @@ impl Doc<'_> {
     }
 }
 
-/// Parses JSON text into a [`Doc`] borrowing from `s`, with the checks of
-/// [`from_slice_strict_depth`]: it accepts exactly the texts that function accepts, and
-/// `to_value` of the result equals its result. (Text, not bytes: UTF-8 is then checked
-/// once for the whole input, which is much cheaper than per string.)
-///
-/// # Errors
-/// serde_json's error; for a duplicate key the position may be the end of its object
-/// rather than the key (parse again with [`from_slice_strict_depth`] for the exact one).
-pub fn doc_from_str_strict_depth(s: &str, max_depth: usize) -> Result<Doc<'_>, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(s);
-    let v = DocSeed(StrictSeed {
-        depth: 0,
-        max: max_depth,
-    })
-    .deserialize(&mut de)?;
-    de.end()?;
-    Ok(v)
-}
-
 /// Parses JSON text, refusing duplicate object keys.
 ///
 /// # Errors
@@ -295,46 +281,6 @@ impl<'de> Visitor<'de> for StrictSeed {
     }
 }
 
-/// Deserialises one [`Doc`] node, with [`StrictSeed`]'s depth and duplicate-key checks.
-#[derive(Clone, Copy)]
-struct DocSeed(StrictSeed);
-
-impl<'de> DeserializeSeed<'de> for DocSeed {
-    type Value = Doc<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// A string that borrows from the input when it has no escapes.
-struct StrSeed;
-
-impl<'de> DeserializeSeed<'de> for StrSeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StrSeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
 /// The first name that occurs twice, if any. Quadratic only for small objects; larger ones
 /// are sorted, so a body with many keys cannot make this slow.
 fn duplicate<'m, V>(members: &'m [(Cow<'_, str>, V)]) -> Option<&'m str> {
@@ -352,60 +298,6 @@ fn duplicate<'m, V>(members: &'m [(Cow<'_, str>, V)]) -> Option<&'m str> {
         [a, b] if a == b => Some(*a),
         _ => None,
     })
-}
-
-impl<'de> Visitor<'de> for DocSeed {
-    type Value = Doc<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Doc<'de>, E> {
-        Ok(Doc::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Doc<'de>, E> {
-        Ok(Doc::Number(v.into()))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Doc<'de>, E> {
-        Ok(Doc::Number(v.into()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Doc<'de>, E> {
-        Number::from_f64(v)
-            .map(Doc::Number)
-            .ok_or_else(|| E::custom("number is not finite"))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Doc<'de>, E> {
-        Ok(Doc::String(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Doc<'de>, E> {
-        Ok(Doc::String(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Doc<'de>, E> {
-        Ok(Doc::String(Cow::Owned(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Doc<'de>, E> {
-        Ok(Doc::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Doc<'de>, A::Error> {
-        let inner = Self(self.0.deeper()?);
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(v) = seq.next_element_seed(inner)? {
-            out.push(v);
-        }
-        Ok(Doc::Array(out))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Doc<'de>, A::Error> {
-        let inner = Self(self.0.deeper()?);
-        let mut out = Vec::new();
-        while let Some(k) = map.next_key_seed(StrSeed)? {
-            let v = map.next_value_seed(inner)?;
-            out.push((k, v));
-        }
-        if let Some(k) = duplicate(&out) {
-            return Err(de::Error::custom(format!("duplicate key `{k}`")));
-        }
-        Ok(Doc::Object(out))
-    }
 }
 
 #[cfg(test)]

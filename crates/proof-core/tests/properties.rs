@@ -187,6 +187,38 @@ proptest! {
     }
 
     #[test]
+    fn the_borrowed_tree_parser_accepts_exactly_what_serde_json_accepts(
+        v in json_value(),
+        odd in "[\"\\\\/bnu0-9a-fA-F\\[\\]{}:,.eE+ \t\n\u{1}é-]{0,3}",
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3), 1..4),
+        depth in 1usize..8,
+    ) {
+        // Valid JSON, then up to three edits (delete, insert or replace one character,
+        // inserting JSON's own punctuation, escapes, digits and control characters): most
+        // results are invalid in some way, and both parsers must agree on every one.
+        let mut text: Vec<char> = v.to_string().chars().collect();
+        let odd: Vec<char> = odd.chars().collect();
+        for (i, (at, op)) in edits.iter().enumerate() {
+            let at = at.index(text.len() + 1);
+            let c = odd.get(i % odd.len().max(1)).copied().unwrap_or('"');
+            match (op, at < text.len()) {
+                (0, true) => { text.remove(at); }
+                (1, _) => text.insert(at, c),
+                (_, true) => text[at] = c,
+                _ => text.push(c),
+            }
+        }
+        let text: String = text.into_iter().collect();
+        let doc = json::doc_from_str_strict_depth(&text, depth);
+        let val = json::from_slice_strict_depth(text.as_bytes(), depth);
+        match (doc, val) {
+            (Ok(d), Ok(v)) => prop_assert_eq!(d.to_value(), v),
+            (Err(_), Err(_)) => {}
+            (d, v) => prop_assert!(false, "{text:?}: doc {d:?}, serde_json {v:?}"),
+        }
+    }
+
+    #[test]
     fn the_borrowed_tree_hashes_and_verifies_like_serde_json(
         v in json_value(),
         ws in "[ \t\n]{0,2}",
