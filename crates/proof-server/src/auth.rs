@@ -10,9 +10,8 @@ use crate::config::{AuthMode, AuthSettings};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
@@ -368,24 +367,22 @@ impl Authenticator {
     }
 }
 
-/// Route layer: authenticates and authorises every API request by its route template.
-pub async fn require(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(auth) = &state.auth else {
-        return next.run(req).await;
-    };
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(String::new, |m| m.as_str().to_owned());
+/// Authenticates and authorises an API request by its route template (`route`): `None`
+/// when it may go on (with the verified [`Principal`] in its extensions when auth is on),
+/// else the 401, 403 or 503 problem response that refuses it. Run by the API's route layer
+/// ([`crate::routes::api`]).
+pub async fn authorize(state: &AppState, route: &str, req: &mut Request) -> Option<Response> {
+    // Auth off: every request goes on.
+    let auth = state.auth.as_ref()?;
     let method = req.method().as_str().to_owned();
     let authorization = req.headers().get(header::AUTHORIZATION).cloned();
-    match auth.check(&method, &route, authorization.as_ref()).await {
-        Ok(None) => next.run(req).await,
+    match auth.check(&method, route, authorization.as_ref()).await {
+        Ok(None) => None,
         Ok(Some(p)) => {
             auth.metrics.auth("ok");
             tracing::Span::current().record("client_id", p.client_id.as_str());
             req.extensions_mut().insert(p);
-            next.run(req).await
+            None
         }
         Err(d) => {
             auth.metrics.auth(d.result());
@@ -396,7 +393,7 @@ pub async fn require(State(state): State<AppState>, mut req: Request, next: Next
                 Denied::Unavailable => "signing keys unavailable",
             };
             tracing::Span::current().record("auth_error", why);
-            d.into_response()
+            Some(d.into_response())
         }
     }
 }

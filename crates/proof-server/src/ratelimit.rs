@@ -7,9 +7,8 @@
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,12 +78,15 @@ pub struct RateLimits {
     pub ip: Option<Limiter>,
 }
 
-/// Route layer (inside authentication, so the client is known).
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Takes one request from its client's bucket (or its IP's, when no client is
+/// authenticated): `None` when it may go on, else the 429 problem response with
+/// `Retry-After` that refuses it. Runs after [`crate::auth::authorize`], so the client is
+/// known.
+pub fn check(state: &AppState, req: &Request) -> Option<Response> {
     let limits = &state.rate_limits;
     if limits.client.is_none() && limits.ip.is_none() {
         // The default: no key to work out, nothing to count.
-        return next.run(req).await;
+        return None;
     }
     let (limiter, kind, key) = match req.extensions().get::<Arc<Principal>>() {
         Some(p) => (limits.client.as_ref(), "client", p.client_id.clone()),
@@ -96,24 +98,19 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
                 .map_or_else(String::new, |c| c.0.ip().to_string()),
         ),
     };
-    let Some(limiter) = limiter else {
-        return next.run(req).await;
-    };
-    match limiter.take(&key) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
-            state.metrics.rate_limited(kind);
-            let secs = wait.ceil().max(1.0) as u64;
-            let mut resp = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many requests from this {kind}; retry in {secs} s"),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            resp
+    // No limiter of this kind: nothing to count.
+    limiter?.take(&key).err().map(|wait| {
+        state.metrics.rate_limited(kind);
+        let secs = wait.ceil().max(1.0) as u64;
+        let mut resp = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests from this {kind}; retry in {secs} s"),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
-    }
+        resp
+    })
 }

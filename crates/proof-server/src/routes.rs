@@ -15,8 +15,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry;
 use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower::limit::GlobalConcurrencyLimitLayer;
 
@@ -34,7 +36,6 @@ async fn method_not_allowed() -> ApiError {
 
 fn observed(router: Router<AppState>, state: &AppState) -> Router {
     router
-        .route_layer(from_fn(telemetry::tag_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(GlobalConcurrencyLimitLayer::new(
@@ -54,10 +55,31 @@ pub fn api(state: &AppState) -> Router {
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(policies::lists))
         .route("/openapi.json", get(crate::openapi::serve))
-        // Inner to authentication, so that limits apply per authenticated client.
-        .route_layer(from_fn_with_state(state.clone(), crate::ratelimit::limit))
-        .route_layer(from_fn_with_state(state.clone(), crate::auth::require));
+        .route_layer(from_fn_with_state(state.clone(), guard));
     observed(r, state)
+}
+
+/// The API's route layer: authentication, then rate limiting (inside it, so that limits
+/// apply per authenticated client), then the handler; the route template goes on the
+/// response for the access log. One layer rather than one per concern, because every
+/// `from_fn` layer clones the services inside it on each request.
+async fn guard(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let route = matched.as_ref().map_or("", MatchedPath::as_str);
+    let refused = match crate::auth::authorize(&state, route, &mut req).await {
+        None => crate::ratelimit::check(&state, &req),
+        refused => refused,
+    };
+    let mut resp = match refused {
+        None => next.run(req).await,
+        Some(refusal) => refusal,
+    };
+    telemetry::tag(&mut resp, matched.as_ref());
+    resp
 }
 
 /// The admin listener.
@@ -66,6 +88,7 @@ pub fn admin(state: &AppState) -> Router {
         .route("/healthz", get(admin::healthz))
         .route("/readyz", get(admin::readyz))
         .route("/metrics", get(admin::metrics))
-        .route("/cache/flush", post(admin::flush));
+        .route("/cache/flush", post(admin::flush))
+        .route_layer(from_fn(telemetry::tag_route));
     observed(r, state)
 }

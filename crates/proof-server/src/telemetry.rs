@@ -46,12 +46,18 @@ pub fn init_logging(log: &LogSettings) -> Result<(), String> {
 #[derive(Clone)]
 struct RouteTag(String);
 
-/// Inner layer (per matched route): records the route template on the response.
+/// Inner layer (per matched route) of the admin listener: records the route template on
+/// the response. The API's route layer does the same through [`tag`].
 pub async fn tag_route(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
-    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let mut resp = next.run(req).await;
-    resp.extensions_mut().insert(RouteTag(route));
+    tag(&mut resp, matched.as_ref());
     resp
+}
+
+/// Puts the matched route template on `resp` for [`observe`]'s access log and metrics.
+pub fn tag(resp: &mut Response, matched: Option<&MatchedPath>) {
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    resp.extensions_mut().insert(RouteTag(route));
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
