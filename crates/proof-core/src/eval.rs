@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod expr;
+mod pretty;
 
 pub use context::{Context, ContextError};
 pub use expr::eval_const;
@@ -20,7 +21,7 @@ use crate::temporal;
 use expr::{Env, Fault, Val};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -62,6 +63,18 @@ pub enum Status {
     Skipped,
 }
 
+impl Status {
+    /// The name in reports: `pass`, `fail` or `skipped`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
 /// One rule in the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RuleResult {
@@ -75,7 +88,37 @@ pub struct RuleResult {
     pub detail: String,
     /// The values behind the outcome (list, found hashes, compared values).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Json>,
+    pub evidence: Option<Evidence>,
+}
+
+/// The values behind a rule's outcome. Serialised as a JSON object with its members in
+/// name order (as `serde_json` orders a map), which is what reports have always shown: keep
+/// the fields in that order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    /// A `membership` or `non_membership` check against a reference list.
+    Membership {
+        /// How many hashes were checked.
+        checked: usize,
+        /// `non_membership`: the hashes found on the list, hex, sorted.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        found: Option<Vec<String>>,
+        /// The list's name.
+        list: String,
+        /// `membership`: the hashes missing from the list, hex, sorted.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        missing: Option<Vec<String>>,
+        /// The list's Merkle root, hex.
+        root: String,
+    },
+    /// A comparison: the values of both sides.
+    Comparison {
+        /// The left side's value.
+        lhs: Json,
+        /// The right side's value.
+        rhs: Json,
+    },
 }
 
 /// The verifier's report.
@@ -105,9 +148,7 @@ impl Report {
     /// # Errors
     /// Only if serialisation fails, which the report's types rule out in practice.
     pub fn to_pretty_json(&self) -> Result<String, serde_json::Error> {
-        let mut s = serde_json::to_string_pretty(self)?;
-        s.push('\n');
-        Ok(s)
+        pretty::report(self)
     }
 }
 
@@ -314,10 +355,13 @@ fn run(
         .map(|(r, _)| r.id.as_str())
         .collect();
     let order: Vec<&str> = order.map_or(default_order, |o| o.iter().map(String::as_str).collect());
-    let mut done: BTreeMap<&str, RuleResult> = BTreeMap::new();
+    // Results by rule position, so that they come out in policy order.
+    let mut done: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
     let mut stopped_at: Option<&str> = None;
     for id in order {
-        let Some(rule) = ir.rule(id) else { continue };
+        let Some((pos, rule)) = ir.rules.iter().enumerate().find(|(_, r)| r.id == id) else {
+            continue;
+        };
         let r = match stopped_at {
             Some(at) => RuleResult {
                 rule_id: rule.id.clone(),
@@ -335,15 +379,15 @@ fn run(
         {
             stopped_at = Some(id);
         }
-        done.insert(id, r);
+        if let Some(slot) = done.get_mut(pos) {
+            *slot = Some(r);
+        }
     }
     Ok(ir
         .rules
         .iter()
-        .map(|rule| {
-            done.remove(rule.id.as_str())
-                .unwrap_or_else(|| skipped(rule, ir))
-        })
+        .zip(done)
+        .map(|(rule, r)| r.unwrap_or_else(|| skipped(rule, ir)))
         .collect())
 }
 
@@ -382,7 +426,7 @@ fn skipped(rule: &Rule, ir: &Ir) -> RuleResult {
     }
 }
 
-fn result(rule: &Rule, pass: bool, detail: String, evidence: Option<Json>) -> RuleResult {
+fn result(rule: &Rule, pass: bool, detail: String, evidence: Option<Evidence>) -> RuleResult {
     RuleResult {
         rule_id: rule.id.clone(),
         status: if pass { Status::Pass } else { Status::Fail },
@@ -437,7 +481,10 @@ fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
         rule,
         pass,
         detail,
-        Some(json!({"lhs": lit_json(&l), "rhs": lit_json(&r)})),
+        Some(Evidence::Comparison {
+            lhs: lit_json(&l),
+            rhs: lit_json(&r),
+        }),
     )
 }
 
@@ -520,12 +567,6 @@ fn membership(
     hits.sort_unstable();
     hits.dedup();
     let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
-    let evidence = json!({
-        "list": list.name,
-        "root": list.root_hex(),
-        "checked": items.len(),
-        if want_in { "missing" } else { "found" }: hits_hex,
-    });
     let what = show(&rule.lhs);
     let (n, list_name) = (items.len(), &list.name);
     let detail = match (want_in, hits_hex.is_empty()) {
@@ -541,6 +582,18 @@ fn membership(
             hits_hex.len(),
             first_few(&hits_hex)
         ),
+    };
+    let (found, missing) = if want_in {
+        (None, Some(hits_hex))
+    } else {
+        (Some(hits_hex), None)
+    };
+    let evidence = Evidence::Membership {
+        checked: n,
+        found,
+        list: list.name.clone(),
+        missing,
+        root: list.root_hex().to_owned(),
     };
     Ok(result(rule, hits.is_empty(), detail, Some(evidence)))
 }
@@ -558,6 +611,35 @@ mod tests {
             "{d}"
         );
         assert_eq!(first_few(&hashes[..10]), hashes[..10].join(", "));
+    }
+
+    #[test]
+    fn evidence_members_come_in_name_order() {
+        let hashes = Some(vec!["ab".to_owned()]);
+        for e in [
+            Evidence::Membership {
+                checked: 1,
+                found: hashes.clone(),
+                list: "l".into(),
+                missing: None,
+                root: "00".into(),
+            },
+            Evidence::Membership {
+                checked: 1,
+                found: None,
+                list: "l".into(),
+                missing: hashes.clone(),
+                root: "00".into(),
+            },
+            Evidence::Comparison {
+                lhs: json!(1),
+                rhs: json!("P1D"),
+            },
+        ] {
+            // A `serde_json::Value` map sorts its keys.
+            let sorted = serde_json::to_string(&serde_json::to_value(&e).unwrap()).unwrap();
+            assert_eq!(serde_json::to_string(&e).unwrap(), sorted);
+        }
     }
 
     #[test]

@@ -158,6 +158,17 @@ pub enum Severity {
     Fail,
 }
 
+impl Severity {
+    /// The name in policies and reports: `warn` or `fail`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
 /// One rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,6 +7,7 @@
 //!   their length depends on the calendar.
 //! - A **timestamp** (`as_of`) is RFC 3339; `now()` is the UTC calendar date of `as_of`.
 
+use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 
@@ -124,8 +125,19 @@ fn components(s: &str) -> Option<Vec<(i64, char)>> {
 /// zero parts left out; `PT0S` for zero; a leading `-` when negative.
 #[must_use]
 pub fn format_duration(secs: i64) -> String {
+    let mut out = String::with_capacity(24);
+    let _ = write_duration(&mut out, secs);
+    out
+}
+
+/// Writes [`format_duration`]'s text to `out` (report details write durations straight into
+/// their line).
+///
+/// # Errors
+/// When `out` fails.
+pub fn write_duration<W: fmt::Write>(out: &mut W, secs: i64) -> fmt::Result {
     if secs == 0 {
-        return "PT0S".to_owned();
+        return out.write_str("PT0S");
     }
     let sign = if secs < 0 { "-" } else { "" };
     let mut r = secs.unsigned_abs();
@@ -134,19 +146,19 @@ pub fn format_duration(secs: i64) -> String {
     (d, r) = (r / day, r % day);
     (h, r) = (r / 3600, r % 3600);
     (m, s) = (r / 60, r % 60);
-    let mut out = format!("{sign}P");
+    write!(out, "{sign}P")?;
     if d > 0 {
-        out.push_str(&format!("{d}D"));
+        write!(out, "{d}D")?;
     }
     if h + m + s > 0 {
-        out.push('T');
+        out.write_char('T')?;
         for (v, u) in [(h, 'H'), (m, 'M'), (s, 'S')] {
             if v > 0 {
-                out.push_str(&format!("{v}{u}"));
+                write!(out, "{v}{u}")?;
             }
         }
     }
-    out
+    Ok(())
 }
 
 /// Parses an RFC 3339 timestamp.

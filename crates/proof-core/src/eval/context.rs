@@ -142,22 +142,57 @@ pub fn decode<T: Tree>(
 
 /// Decodes one value; `path` is only built when there is an error to report.
 fn scalar<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Lit, ContextError> {
-    let wrong = || {
-        cerr(
-            path(),
-            format!("expected `{}`, found {}", s.name(), v.kind()),
-        )
-    };
-    let text = || v.as_str().ok_or_else(wrong);
-    let at = |m: String| cerr(path(), m);
     Ok(match s {
-        Scalar::Number => Lit::Number(v.as_f64().filter(|n| n.is_finite()).ok_or_else(wrong)?),
-        Scalar::String => Lit::String(text()?.to_owned()),
-        Scalar::Bool => Lit::Bool(v.as_bool().ok_or_else(wrong)?),
-        Scalar::Hex => Lit::Hex(parse_hash(text()?).map_err(at)?),
-        Scalar::Date => Lit::Date(temporal::parse_date(text()?).map_err(at)?),
-        Scalar::Duration => Lit::Duration(temporal::parse_duration(text()?).map_err(at)?),
+        Scalar::Number => Lit::Number(number(v, path)?),
+        Scalar::String => Lit::String(string(v, path)?),
+        Scalar::Bool => Lit::Bool(boolean(v, path)?),
+        Scalar::Hex => Lit::Hex(hex(v, path)?),
+        Scalar::Date => Lit::Date(date(v, path)?),
+        Scalar::Duration => Lit::Duration(duration(v, path)?),
     })
+}
+
+fn wrong<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> ContextError {
+    cerr(
+        path(),
+        format!("expected `{}`, found {}", s.name(), v.kind()),
+    )
+}
+
+fn text<'v, T: Tree>(
+    s: Scalar,
+    v: &'v T,
+    path: &dyn Fn() -> String,
+) -> Result<&'v str, ContextError> {
+    v.as_str().ok_or_else(|| wrong(s, v, path))
+}
+
+// One decoder per item type, so that arrays collect items without wrapping each in a `Lit`.
+
+fn number<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<f64, ContextError> {
+    v.as_f64()
+        .filter(|n| n.is_finite())
+        .ok_or_else(|| wrong(Scalar::Number, v, path))
+}
+
+fn string<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<String, ContextError> {
+    text(Scalar::String, v, path).map(str::to_owned)
+}
+
+fn boolean<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<bool, ContextError> {
+    v.as_bool().ok_or_else(|| wrong(Scalar::Bool, v, path))
+}
+
+fn hex<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<[u8; 32], ContextError> {
+    parse_hash(text(Scalar::Hex, v, path)?).map_err(|m| cerr(path(), m))
+}
+
+fn date<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<i64, ContextError> {
+    temporal::parse_date(text(Scalar::Date, v, path)?).map_err(|m| cerr(path(), m))
+}
+
+fn duration<T: Tree>(v: &T, path: &dyn Fn() -> String) -> Result<i64, ContextError> {
+    temporal::parse_duration(text(Scalar::Duration, v, path)?).map_err(|m| cerr(path(), m))
 }
 
 fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, ContextError> {
@@ -167,25 +202,21 @@ fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, 
             format!("expected `array<{}>`, found {}", s.name(), v.kind()),
         )
     })?;
-    let item = |i: usize, it: &T| scalar(s, it, &|| format!("{}[{i}]", path()));
     macro_rules! collect {
-        ($variant:ident) => {{
+        ($variant:ident, $item:ident) => {{
             let mut out = Vec::with_capacity(items.len());
             for (i, it) in items.iter().enumerate() {
-                match item(i, it)? {
-                    Lit::$variant(x) => out.push(x),
-                    _ => return Err(cerr(path(), "internal: item type changed")),
-                }
+                out.push($item(it, &|| format!("{}[{i}]", path()))?);
             }
             Array::$variant(out)
         }};
     }
     Ok(match s {
-        Scalar::Number => collect!(Number),
-        Scalar::String => collect!(String),
-        Scalar::Bool => collect!(Bool),
-        Scalar::Hex => collect!(Hex),
-        Scalar::Date => collect!(Date),
-        Scalar::Duration => collect!(Duration),
+        Scalar::Number => collect!(Number, number),
+        Scalar::String => collect!(String, string),
+        Scalar::Bool => collect!(Bool, boolean),
+        Scalar::Hex => collect!(Hex, hex),
+        Scalar::Date => collect!(Date, date),
+        Scalar::Duration => collect!(Duration, duration),
     })
 }

@@ -16,7 +16,7 @@ impl fmt::Display for Lit {
             Self::Date(d) => {
                 f.write_str(&temporal::format_date(*d).unwrap_or_else(|| d.to_string()))
             }
-            Self::Duration(s) => f.write_str(&temporal::format_duration(*s)),
+            Self::Duration(s) => temporal::write_duration(f, *s),
         }
     }
 }

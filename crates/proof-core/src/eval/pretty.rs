@@ -1,0 +1,276 @@
+//! The report's bytes: a [`Report`] to pretty JSON, exactly as `serde_json::to_string_pretty`
+//! writes it (two-space indent, fields in struct order, evidence members in name order), plus
+//! a trailing newline.
+//!
+//! Written by hand because the report is on every verification's path: serde_json checks
+//! each byte of each string for escapes one at a time, while [`write_string`] copies the
+//! strings that need none (hashes, ids, most details) in one go. Numbers still go through
+//! serde_json. A test compares the bytes with serde_json's for reports with every kind of
+//! value and string.
+
+use super::{Evidence, Report, RuleResult};
+use crate::hash::write_string;
+use serde::ser::Error as _;
+use serde_json::Value;
+
+type Out = Vec<u8>;
+type Result = std::result::Result<(), serde_json::Error>;
+
+/// The report's pretty JSON with a trailing newline.
+pub(super) fn report(r: &Report) -> std::result::Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(512 + 640 * r.results.len());
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in [
+        ("verdict", r.verdict.as_str()),
+        ("policy_id", &r.policy_id),
+        ("version", &r.version),
+        ("policy_hash", &r.policy_hash),
+        ("ir_hash", &r.ir_hash),
+        ("context_hash", &r.context_hash),
+        ("as_of", &r.as_of),
+    ] {
+        key(&mut out, 1, &mut first, k)?;
+        string(&mut out, v)?;
+    }
+    key(&mut out, 1, &mut first, "results")?;
+    if r.results.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.push(b'[');
+        for (i, res) in r.results.iter().enumerate() {
+            item(&mut out, 2, i);
+            rule(&mut out, res)?;
+        }
+        close(&mut out, 1, b']');
+    }
+    close(&mut out, 0, b'}');
+    out.push(b'\n');
+    String::from_utf8(out).map_err(serde_json::Error::custom)
+}
+
+fn rule(out: &mut Out, r: &RuleResult) -> Result {
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in [
+        ("rule_id", r.rule_id.as_str()),
+        ("status", r.status.as_str()),
+        ("severity", r.severity.as_str()),
+        ("detail", &r.detail),
+    ] {
+        key(out, 3, &mut first, k)?;
+        string(out, v)?;
+    }
+    if let Some(e) = &r.evidence {
+        key(out, 3, &mut first, "evidence")?;
+        evidence(out, 3, e)?;
+    }
+    close(out, 2, b'}');
+    Ok(())
+}
+
+/// An [`Evidence`] object opened at `level`, members in name order.
+fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
+    out.push(b'{');
+    let mut first = true;
+    let inner = level + 1;
+    match e {
+        Evidence::Membership {
+            checked,
+            found,
+            list,
+            missing,
+            root,
+        } => {
+            key(out, inner, &mut first, "checked")?;
+            serde_json::to_writer(&mut *out, checked)?;
+            hash_list(out, inner, &mut first, "found", found.as_deref())?;
+            key(out, inner, &mut first, "list")?;
+            string(out, list)?;
+            hash_list(out, inner, &mut first, "missing", missing.as_deref())?;
+            key(out, inner, &mut first, "root")?;
+            string(out, root)?;
+        }
+        Evidence::Comparison { lhs, rhs } => {
+            key(out, inner, &mut first, "lhs")?;
+            value(out, inner, lhs)?;
+            key(out, inner, &mut first, "rhs")?;
+            value(out, inner, rhs)?;
+        }
+    }
+    close(out, level, b'}');
+    Ok(())
+}
+
+/// The member `name` (an array of hashes) when there is one.
+fn hash_list(
+    out: &mut Out,
+    level: usize,
+    first: &mut bool,
+    name: &str,
+    hashes: Option<&[String]>,
+) -> Result {
+    let Some(hashes) = hashes else {
+        return Ok(());
+    };
+    key(out, level, first, name)?;
+    if hashes.is_empty() {
+        out.extend_from_slice(b"[]");
+        return Ok(());
+    }
+    out.push(b'[');
+    for (i, s) in hashes.iter().enumerate() {
+        item(out, level + 1, i);
+        string(out, s)?;
+    }
+    close(out, level, b']');
+    Ok(())
+}
+
+/// Any JSON value, its first line at the current position, nested lines at `level`+1.
+fn value(out: &mut Out, level: usize, v: &Value) -> Result {
+    match v {
+        Value::String(s) => string(out, s),
+        Value::Array(a) if a.is_empty() => {
+            out.extend_from_slice(b"[]");
+            Ok(())
+        }
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                item(out, level + 1, i);
+                value(out, level + 1, x)?;
+            }
+            close(out, level, b']');
+            Ok(())
+        }
+        Value::Object(m) if m.is_empty() => {
+            out.extend_from_slice(b"{}");
+            Ok(())
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            let mut first = true;
+            for (k, x) in m {
+                key(out, level + 1, &mut first, k)?;
+                value(out, level + 1, x)?;
+            }
+            close(out, level, b'}');
+            Ok(())
+        }
+        scalar => serde_json::to_writer(&mut *out, scalar),
+    }
+}
+
+fn string(out: &mut Out, s: &str) -> Result {
+    write_string(s, out).map_err(serde_json::Error::custom)
+}
+
+fn indent(out: &mut Out, level: usize) {
+    out.push(b'\n');
+    out.resize(out.len() + 2 * level, b' ');
+}
+
+/// Before the `i`th item of an array whose items sit at `level`.
+fn item(out: &mut Out, level: usize, i: usize) {
+    if i > 0 {
+        out.push(b',');
+    }
+    indent(out, level);
+}
+
+/// `"name": ` of an object member at `level`.
+fn key(out: &mut Out, level: usize, first: &mut bool, name: &str) -> Result {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    indent(out, level);
+    string(out, name)?;
+    out.extend_from_slice(b": ");
+    Ok(())
+}
+
+/// The closing bracket of a non-empty array or object opened at `level`.
+fn close(out: &mut Out, level: usize, bracket: u8) {
+    indent(out, level);
+    out.push(bracket);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Status, Verdict};
+    use super::*;
+    use crate::ir::Severity;
+    use serde_json::json;
+
+    fn serde_bytes(r: &Report) -> String {
+        serde_json::to_string_pretty(r).unwrap() + "\n"
+    }
+
+    #[test]
+    fn writes_the_bytes_serde_json_writes() {
+        let rule = |id: &str, status, severity, detail: &str, evidence| RuleResult {
+            rule_id: id.into(),
+            status,
+            severity,
+            detail: detail.into(),
+            evidence,
+        };
+        let mut r = Report {
+            verdict: Verdict::Warn,
+            policy_id: "p\"q\\r".into(),
+            version: "1.0 é 😀".into(),
+            policy_hash: "sha256:00".into(),
+            ir_hash: "tab\there, nl\nthere, \u{1}\u{7f}".into(),
+            context_hash: String::new(),
+            as_of: "2025-06-30T00:00:00Z".into(),
+            results: vec![
+                rule("a", Status::Pass, Severity::Fail, "`x` is 3", None),
+                rule(
+                    "b",
+                    Status::Fail,
+                    Severity::Warn,
+                    "quote \" in detail",
+                    Some(Evidence::Comparison {
+                        lhs: json!({
+                            "checked": 100, "found": [], "empty": {}, "list": "l",
+                            "nested": [[1, -2.5, 1e300, null, true], {"k": ["v", {}]}, []],
+                            "zero": -0.0, "big": 18446744073709551615u64,
+                        }),
+                        rhs: json!(-0.5),
+                    }),
+                ),
+                rule(
+                    "m",
+                    Status::Fail,
+                    Severity::Fail,
+                    "1 of 3",
+                    Some(Evidence::Membership {
+                        checked: 3,
+                        found: Some(vec!["ab".into(), "c\"d".into()]),
+                        list: "l".into(),
+                        missing: None,
+                        root: "00".into(),
+                    }),
+                ),
+                rule(
+                    "n",
+                    Status::Pass,
+                    Severity::Fail,
+                    "all 0",
+                    Some(Evidence::Membership {
+                        checked: 0,
+                        found: None,
+                        list: String::new(),
+                        missing: Some(vec![]),
+                        root: "ff".into(),
+                    }),
+                ),
+                rule("c", Status::Skipped, Severity::Fail, "", None),
+            ],
+        };
+        assert_eq!(report(&r).unwrap(), serde_bytes(&r));
+        r.results.clear();
+        assert_eq!(report(&r).unwrap(), serde_bytes(&r));
+    }
+}
