@@ -21,13 +21,7 @@ impl FromRequest<AppState> for JsonBytes {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if mime != "application/json" && !mime.ends_with("+json") {
+        if !is_json(ct) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -46,6 +40,18 @@ impl FromRequest<AppState> for JsonBytes {
                 )
             })
     }
+}
+
+/// True for `application/json` and `*/*+json` media types, in any case, with or without
+/// parameters (compared without allocating: this runs on every request with a body).
+fn is_json(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let json_suffix = mime
+        .len()
+        .checked_sub(5)
+        .and_then(|at| mime.get(at..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"));
+    mime.eq_ignore_ascii_case("application/json") || json_suffix
 }
 
 /// Parses a JSON body, refusing duplicate keys and nesting deeper than `depth`, each with
@@ -104,5 +110,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Self(q.0))
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_media_types_are_recognised_in_any_case_with_parameters() {
+        for ct in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;charset=UTF-8",
+            "application/problem+json",
+            "application/vnd.proof.v1+JSON",
+        ] {
+            assert!(is_json(ct), "{ct}");
+        }
+        for ct in [
+            "",
+            "text/plain",
+            "application/jsonx",
+            "application/x-www-form-urlencoded",
+            "+jso",
+            "json",
+            "ä+jsön",
+        ] {
+            assert!(!is_json(ct), "{ct}");
+        }
     }
 }

@@ -195,7 +195,7 @@ pub async fn verify(
     let depth = state.settings.limits.json_depth;
     // Fast path: the context borrows its strings from the body. Anything it does not take
     // (bad JSON, a malformed request) goes the `Value` way, which says what is wrong.
-    let fast = std::str::from_utf8(&body)
+    let fast = simdutf8::basic::from_utf8(&body)
         .ok()
         .and_then(|text| json::doc_from_str_strict_depth(text, depth).ok())
         .and_then(Req::from_doc);
