@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Counts the instructions the server executes per POST /verify (lksg.v1, 100 suppliers) and
 # per GET /healthz, with valgrind's callgrind: repeatable for the same binary and inputs,
-# whatever else the machine is doing, unlike req/s. Prints both counts and the heaviest
-# functions (inclusive) of the verify requests.
+# whatever else the machine is doing, unlike req/s. Prints both counts, the malloc calls per
+# request of each, and the heaviest functions (inclusive) of the verify requests.
 #
 # Caveat: valgrind's CPU has no SHA extensions, so SHA-256 runs in software here and
 # weighs far more than natively (sha2 uses SHA-NI where the CPU has it).
@@ -48,9 +48,21 @@ dump 2                                            # the healthz requests
 total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
 v=$(total "$work/cg.out.1"); h=$(total "$work/cg.out.2")
 sha=$(callgrind_annotate --inclusive=yes "$work/cg.out.1" 2>/dev/null | awk '/sha2::sha256::compress256 / && !done {gsub(",", "", $1); print $1; done = 1}')
+# malloc calls: the call counts of malloc's callers in the caller tree.
+mallocs() {
+  callgrind_annotate --tree=caller "$1" 2>/dev/null | python3 -c '
+import re, sys
+block = []
+for line in sys.stdin:
+    if re.search(r"\*\s+\S*malloc\.c:malloc ", line):
+        print(sum(int(c.replace(",", "")) for c in re.findall(r"\(([\d,]+)x\)", "".join(block))))
+        break
+    block = block + [line] if line.strip() else []'
+}
 echo "instructions per request, $n requests each, $(date -u +%F):"
 echo "  POST /verify:  $((v / n))  (of which software SHA-256: $((${sha:-0} / n)))"
 echo "  GET /healthz:  $((h / n))"
+echo "malloc calls per request: POST /verify $(( $(mallocs "$work/cg.out.1") / n )), GET /healthz $(( $(mallocs "$work/cg.out.2") / n ))"
 echo "heaviest functions of the verify requests (inclusive, per request):"
 callgrind_annotate --inclusive=yes "$work/cg.out.1" 2>/dev/null \
   | grep -E 'proof_core|proof_server|serde_json::de::from|tracing::span|sha2::sha256::compress256 ' \
