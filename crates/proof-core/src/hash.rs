@@ -126,7 +126,8 @@ pub fn sha256_id(bytes: &[u8]) -> String {
 }
 
 /// `sha256:` and 64 lowercase hex digits, in one allocation (every verification writes its
-/// context hash this way; the `hex` crate's iterator took several times longer).
+/// context hash this way; `format!` with `hex::encode` made two strings, one a character at
+/// a time).
 fn sha256_hex_id(digest: &[u8; 32]) -> String {
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
@@ -164,8 +165,8 @@ pub fn value_sha256<T: Tree>(v: &T) -> Result<String, CanonicalError> {
     // Canonical JSON arrives in many small writes; measured (scripts/callgrind-verify.sh),
     // std's BufWriter in front of SHA-256 beat a hand-written stack buffer by 25k
     // instructions per 100-supplier context. Its buffer stays under 1 KiB: glibc's malloc
-    // consolidates its fast bins before every allocation of 1 KiB or more, which cost
-    // more than handing SHA-256 a full buffer eight times as often.
+    // consolidates its fast bins before every allocation of 1 KiB or more, and that
+    // consolidation showed in perf profiles of /verify (scripts/perf-verify.sh).
     let mut w = std::io::BufWriter::with_capacity(1000, HashWriter(Sha256::new()));
     write_canonical(v, &mut w)?;
     let inner = w
