@@ -1,9 +1,12 @@
 //! Arbitrary bytes as a context for the shipped lksg.v1 policy, with the shipped lists.
-//! Must never panic; a report's verdict must agree with its results.
+//! Must never panic; a report's verdict must agree with its results; and the service's own
+//! parser (`json::doc_from_str_strict_depth`) must accept exactly what the serde_json one
+//! accepts, with the same value and the same report.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use proof_core::eval::{self, Status};
+use proof_core::json;
 use proof_core::ir::Ir;
 use proof_core::lists::{Registry, parse_list};
 use proof_core::policy::{self, LintMode};
@@ -22,6 +25,17 @@ fn setup() -> &'static (Ir, Registry) {
 
 fuzz_target!(|data: &[u8]| {
     let (ir, reg) = setup();
+    let at = proof_core::temporal::parse_timestamp("2025-06-30T00:00:00Z").ok();
+    if let Ok(text) = std::str::from_utf8(data) {
+        let doc = json::doc_from_str_strict_depth(text, 64);
+        let val = json::from_slice_strict_depth(data, 64);
+        assert_eq!(doc.is_ok(), val.is_ok(), "the two parsers disagree on {text:?}");
+        if let (Ok(d), Ok(v)) = (doc, val) {
+            assert_eq!(d.to_value(), v);
+            let show = |r: Result<eval::Report, eval::EvalError>| r.map(|r| r.to_pretty_json().ok()).map_err(|e| e.to_string());
+            assert_eq!(show(eval::verify(ir, &d, at, reg)), show(eval::verify(ir, &v, at, reg)));
+        }
+    }
     let Ok(ctx) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     if let Ok(report) = eval::verify(ir, &ctx, None, reg) {
         let any_fail = report.results.iter().any(|r| r.status == Status::Fail);
