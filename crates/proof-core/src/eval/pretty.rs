@@ -34,16 +34,7 @@ pub(super) fn report(r: &Report) -> std::result::Result<String, serde_json::Erro
         string(&mut out, v)?;
     }
     key(&mut out, 1, &mut first, "results")?;
-    if r.results.is_empty() {
-        out.extend_from_slice(b"[]");
-    } else {
-        out.push(b'[');
-        for (i, res) in r.results.iter().enumerate() {
-            item(&mut out, 2, i);
-            rule(&mut out, res)?;
-        }
-        close(&mut out, 1, b']');
-    }
+    array(&mut out, 1, &r.results, rule)?;
     close(&mut out, 0, b'}');
     out.push(b'\n');
     String::from_utf8(out).map_err(serde_json::Error::custom)
@@ -114,14 +105,24 @@ fn hash_list(
         return Ok(());
     };
     key(out, level, first, name)?;
-    if hashes.is_empty() {
+    array(out, level, hashes, |out, s: &String| string(out, s))
+}
+
+/// An array opened at `level` (`[]` when empty), each item written by `write` at `level`+1.
+fn array<T>(
+    out: &mut Out,
+    level: usize,
+    items: &[T],
+    write: impl Fn(&mut Out, &T) -> Result,
+) -> Result {
+    if items.is_empty() {
         out.extend_from_slice(b"[]");
         return Ok(());
     }
     out.push(b'[');
-    for (i, s) in hashes.iter().enumerate() {
+    for (i, x) in items.iter().enumerate() {
         item(out, level + 1, i);
-        string(out, s)?;
+        write(out, x)?;
     }
     close(out, level, b']');
     Ok(())
@@ -131,19 +132,7 @@ fn hash_list(
 fn value(out: &mut Out, level: usize, v: &Value) -> Result {
     match v {
         Value::String(s) => string(out, s),
-        Value::Array(a) if a.is_empty() => {
-            out.extend_from_slice(b"[]");
-            Ok(())
-        }
-        Value::Array(a) => {
-            out.push(b'[');
-            for (i, x) in a.iter().enumerate() {
-                item(out, level + 1, i);
-                value(out, level + 1, x)?;
-            }
-            close(out, level, b']');
-            Ok(())
-        }
+        Value::Array(a) => array(out, level, a, |out, x| value(out, level + 1, x)),
         Value::Object(m) if m.is_empty() => {
             out.extend_from_slice(b"{}");
             Ok(())
