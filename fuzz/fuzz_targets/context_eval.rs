@@ -1,7 +1,8 @@
 //! Arbitrary bytes as a context for the shipped lksg.v1 policy, with the shipped lists.
 //! Must never panic; a report's verdict must agree with its results; and the service's own
 //! parser (`json::doc_from_str_strict_depth`) must accept exactly what the serde_json one
-//! accepts, with the same value and the same report.
+//! accepts, with the same value and the same report; and where the one-pass reader
+//! (`eval::context::scan`) takes the text, it must decode and hash it as the parsers do.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +31,12 @@ fuzz_target!(|data: &[u8]| {
         let doc = json::doc_from_str_strict_depth(text, 64);
         let val = json::from_slice_strict_depth(data, 64);
         assert_eq!(doc.is_ok(), val.is_ok(), "the two parsers disagree on {text:?}");
+        let mut cur = json::Cursor::new(text);
+        if let Some(scanned) = eval::context::scan(&ir.inputs, &mut cur, 64).filter(|_| cur.at_end()) {
+            let v = val.as_ref().expect("the one-pass reader took a text serde_json refuses");
+            assert_eq!(Some(&scanned.context), eval::context::decode(&ir.inputs, v).ok().as_ref());
+            assert_eq!(Some(scanned.hash), proof_core::hash::value_sha256(v).ok());
+        }
         if let (Ok(d), Ok(v)) = (doc, val) {
             assert_eq!(d.to_value(), v);
             let show = |r: Result<eval::Report, eval::EvalError>| r.map(|r| r.to_pretty_json().ok()).map_err(|e| e.to_string());

@@ -133,6 +133,108 @@ fn api_suite(store_url: &str) {
         (st, parse(&body)["code"].clone()),
         (422, json!("ir_hash_mismatch"))
     );
+    // Member order and layout do not change the answer. `/verify` reads a body with
+    // `policy_id` before `context` in one pass, and any other the general way; both must give
+    // the same bytes and errors, and look the policy up once.
+    let raw = |body: &str| {
+        let r = c
+            .post(format!("{api}/verify"))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let ctx = r#"{ "audit_dates" : [ "2025-01-01" ] , "as_of":"2025-06-30T00:00:00Z" }"#;
+    for body in [
+        format!(r#"{{"policy_id":"audit","version":"1","context":{ctx}}}"#),
+        format!(r#"{{"context":{ctx},"version":"1","policy_id":"audit"}}"#),
+        format!(r#"{{"policy_id":"audit","context":{ctx},"version":"1"}}"#),
+        format!(
+            "{{\n \"version\": \"1\",\n \"policy_id\": \"audit\", \"options\": {{}},\n \"context\": {ctx}\n}}\n"
+        ),
+    ] {
+        assert_eq!(raw(&body), (200, v1.clone()), "{body}");
+    }
+    let opts = r#""options":{"fail_fast":true,"adaptive":true,"as_of":"2025-01-02T00:00:00Z"}"#;
+    let one_pass = raw(&format!(
+        r#"{{"policy_id":"audit",{opts},"context":{ctx}}}"#
+    ));
+    assert_eq!(one_pass.0, 200, "{}", one_pass.1);
+    assert_eq!(parse(&one_pass.1)["as_of"], "2025-01-02T00:00:00Z");
+    assert_eq!(
+        one_pass,
+        raw(&format!(
+            r#"{{"context":{ctx},{opts},"policy_id":"audit"}}"#
+        ))
+    );
+    let cache = |result: &str| {
+        let scrape = get(&c, &format!("{}/metrics", s.admin)).1;
+        metric(
+            &scrape,
+            &format!("proof_cache_requests_total{{result=\"{result}\"}}"),
+        )
+    };
+    // (body, status, code, cache hits and misses it counts: a policy that is not stored is
+    // never cached, and a lookup made before the body turned out bad still counts)
+    let head = r#""policy_id":"audit","version":"1""#;
+    for (body, status, code, lookups) in [
+        (
+            format!(r#"{{"policy_id":"nope","context":{ctx}}}"#),
+            404,
+            "policy_not_found",
+            (0.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"context":{{"audit_dates":"2025-01-01"}}}}"#),
+            422,
+            "invalid_context",
+            (1.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"context":{{"audit_dates":[]}},"options":{{"as_of":"soon"}}}}"#),
+            422,
+            "invalid_request",
+            (1.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"context":{ctx},"bogus":1}}"#),
+            422,
+            "invalid_request",
+            (1.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"context":{ctx}}} trailing"#),
+            400,
+            "invalid_json",
+            (1.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"policy_id":"audit","context":{ctx}}}"#),
+            400,
+            "invalid_json",
+            (0.0, 0.0),
+        ),
+        (
+            format!(r#"{{{head},"context":{ctx},"ir":{{}}}}"#),
+            422,
+            "invalid_request",
+            (1.0, 0.0),
+        ),
+    ] {
+        let before = (cache("hit"), cache("miss"));
+        let (st, answer) = raw(&body);
+        assert_eq!(
+            (st, parse(&answer)["code"].clone()),
+            (status, json!(code)),
+            "{body}: {answer}"
+        );
+        assert_eq!(
+            (cache("hit") - before.0, cache("miss") - before.1),
+            lookups,
+            "{body}"
+        );
+    }
     let ctx = std::fs::read_to_string(root().join("examples/context_warn.json")).unwrap();
     let (st, report) = verify(json!({"policy_id": "lksg.v1", "context": parse(&ctx)}));
     assert_eq!(st, 200);

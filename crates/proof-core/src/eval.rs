@@ -9,7 +9,7 @@ pub mod context;
 pub mod expr;
 mod pretty;
 
-pub use context::{Context, ContextError};
+pub use context::{Context, ContextError, Scanned};
 pub use expr::eval_const;
 
 use crate::hash::{self, CanonicalError};
@@ -307,6 +307,23 @@ pub fn verify_decoded<T: Tree>(
     fail_fast: bool,
 ) -> Result<Report, EvalError> {
     let context_hash = hash::value_sha256(ctx_json)?;
+    report(ir, ctx, context_hash, as_of, lists, order, fail_fast)
+}
+
+/// [`verify_decoded`] for a context whose hash is already known (from
+/// [`context::scan`], which hashes while it decodes).
+///
+/// # Errors
+/// [`EvalError::UnknownRoot`] when a rule names a list the registry does not have.
+pub fn report(
+    ir: &Ir,
+    ctx: &Context,
+    context_hash: String,
+    as_of: OffsetDateTime,
+    lists: &Registry,
+    order: Option<&[String]>,
+    fail_fast: bool,
+) -> Result<Report, EvalError> {
     let results = run(ir, ctx, as_of, lists, order, fail_fast)?;
     Ok(Report {
         verdict: verdict(&results),

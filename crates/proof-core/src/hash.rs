@@ -128,7 +128,7 @@ pub fn sha256_id(bytes: &[u8]) -> String {
 /// `sha256:` and 64 lowercase hex digits, in one allocation (every verification writes its
 /// context hash this way; `format!` with `hex::encode` made two strings, one a character at
 /// a time).
-fn sha256_hex_id(digest: &[u8; 32]) -> String {
+pub(crate) fn sha256_hex_id(digest: &[u8; 32]) -> String {
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
     for b in digest {
@@ -142,6 +142,15 @@ fn sha256_hex_id(digest: &[u8; 32]) -> String {
         }
     }
     out
+}
+
+/// `sha256:<hex>` of the concatenation of `parts`, without concatenating them.
+pub(crate) fn sha256_id_of_parts<'p>(parts: impl IntoIterator<Item = &'p [u8]>) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    sha256_hex_id(&h.finalize().into())
 }
 
 /// A writer that feeds SHA-256 instead of storing the bytes.

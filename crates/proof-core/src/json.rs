@@ -14,7 +14,9 @@ use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 
+mod cursor;
 mod parse;
+pub use cursor::Cursor;
 pub use parse::{DocError, doc_from_str_strict_depth};
 
 /// One node of a parsed JSON tree, as [`Tree::node`] shows it.

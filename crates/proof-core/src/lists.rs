@@ -29,7 +29,7 @@ pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
 /// Decodes exactly 64 hex digits. Contexts carry up to millions of hashes, so this works on
 /// eight digits at a time in a `u64` (SWAR) rather than a lookup per digit (about 2x fewer
 /// instructions) or the `hex` crate's general decoder (about 8x).
-fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
+pub(crate) fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
     let (words, []) = s.as_chunks::<8>() else {
         return None;
     };

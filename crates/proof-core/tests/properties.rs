@@ -385,3 +385,147 @@ mod orchestrator_properties {
         }
     }
 }
+
+mod scan_properties {
+    use super::*;
+    use proof_core::eval::context;
+    use proof_core::ir::Ir;
+
+    /// One input of every type, scalar and array; rules are not needed to decode.
+    fn all_types_ir() -> &'static Ir {
+        static IR: std::sync::OnceLock<Ir> = std::sync::OnceLock::new();
+        IR.get_or_init(|| {
+            let mut src = String::from("id: scan.test\nversion: \"1\"\ninputs:\n");
+            for t in ["hex", "date", "duration", "string", "bool", "number"] {
+                src.push_str(&format!(
+                    "  {t}_one: {{type: {t}}}\n  {t}_many: {{type: array, items: {t}}}\n"
+                ));
+            }
+            src.push_str("rules:\n  - {id: r, op: eq, lhs: bool_one, rhs: \"true\"}\n");
+            policy::compile(&src, LintMode::Relaxed).unwrap().ir
+        })
+    }
+
+    /// A string that is often a valid value of some type and sometimes nearly one.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9a-f]{64}",
+            "sha256:[0-9a-fA-F]{64}",
+            "(sha256:)?[0-9a-fA-F]{63,65}",
+            "20[0-9]{2}-(0[1-9]|1[0-3])-[0-3][0-9]",
+            "P[0-9]{1,3}[DW]|PT[0-9]{1,2}H|P",
+            "[a-zA-Z0-9 é\u{1F600}\"\\\\\u{1}/_-]{0,10}",
+        ]
+    }
+
+    fn item() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            6 => text().prop_map(Value::String),
+            1 => any::<bool>().prop_map(Value::Bool),
+            1 => (-1e6f64..1e6).prop_map(Value::from),
+            1 => Just(Value::Null),
+        ]
+    }
+
+    fn member_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            2 => item(),
+            2 => prop::collection::vec(item(), 0..5).prop_map(Value::Array),
+            1 => json_value(),
+        ]
+    }
+
+    /// Contexts as clients write them for [`all_types_ir`] without its number inputs.
+    fn valid_context() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec("(sha256:)?[0-9a-fA-F]{64}", 0..20),
+            prop::collection::vec((2000u16..2100, 1u8..13, 1u8..29), 0..5),
+            prop::collection::vec("[a-zA-Z0-9 é_-]{0,10}", 0..4),
+            prop::collection::vec(any::<bool>(), 0..4),
+        )
+            .prop_map(|(hashes, dates, words, flags)| {
+                let date = |(y, m, d): &(u16, u8, u8)| format!("{y:04}-{m:02}-{d:02}");
+                json!({
+                    "as_of": "2025-06-30T00:00:00Z",
+                    "hex_one": hashes.first().cloned().unwrap_or_else(|| "ab".repeat(32)),
+                    "hex_many": hashes,
+                    "date_one": date(&(2024, 2, 29)),
+                    "date_many": dates.iter().map(date).collect::<Vec<_>>(),
+                    "duration_one": "P30D",
+                    "duration_many": ["PT12H", "P2W"],
+                    "string_one": words.first().cloned().unwrap_or_default(),
+                    "string_many": words,
+                    "bool_one": true,
+                    "bool_many": flags,
+                })
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn scanning_a_context_agrees_with_parsing_decoding_and_hashing_it(
+            base in valid_context(),
+            changes in prop::collection::vec((0usize..12, 0u8..4, member_value()), 0..3),
+            change in 0u8..3,
+            extra in prop::option::of(("as_of|[a-zé_]{1,6}", member_value())),
+            numbers in prop::bool::weighted(0.2),
+            ws in "[ \t\n]{0,2}",
+            edits in prop::collection::vec((any::<prop::sample::Index>(), "[\"\\\\,:\\[\\]{} 0tfn]"), 0..2),
+            depth in 1usize..5,
+        ) {
+            // A valid context, then a few changes (a member replaced by another value or
+            // dropped, one more member, a character overwritten): many results are invalid,
+            // or valid but not for the fast path; wherever it answers, it must agree.
+            let mut obj = base.as_object().unwrap().clone();
+            let keys: Vec<String> = obj.keys().cloned().collect();
+            // A third of the cases stay valid (up to whitespace and key order).
+            let (changes, extra, edits) = if change == 0 { (vec![], None, vec![]) } else { (changes, extra, edits) };
+            for (i, what, v) in changes {
+                let k = &keys[i % keys.len()];
+                if what == 0 { obj.remove(k); } else { obj.insert(k.clone(), v); }
+            }
+            if let Some((k, v)) = extra {
+                obj.insert(k, v);
+            }
+            let mut text = String::new();
+            write_shuffled(&Value::Object(obj), &ws, &mut text);
+            for (at, c) in edits {
+                let mut chars: Vec<char> = text.chars().collect();
+                let at = at.index(chars.len());
+                chars[at] = c.chars().next().unwrap();
+                text = chars.into_iter().collect();
+            }
+            let mut inputs = all_types_ir().inputs.clone();
+            if !numbers {
+                inputs.retain(|k, _| !k.starts_with("number"));
+            }
+            let slow = json::from_slice_strict_depth(text.as_bytes(), depth)
+                .ok()
+                .and_then(|v| Some((context::decode(&inputs, &v).ok()?, hash::value_sha256(&v).unwrap())));
+            let mut cur = json::Cursor::new(&text);
+            let fast = context::scan(&inputs, &mut cur, depth).filter(|_| cur.at_end());
+            if let Some(f) = fast {
+                prop_assert_eq!(Some((f.context, f.hash)), slow, "{}", text);
+            }
+        }
+
+        #[test]
+        fn scanning_reads_every_context_of_hashes_dates_and_plain_strings(
+            ctx in valid_context(),
+            ws in "[ \t\n]{0,2}",
+        ) {
+            // Contexts as clients write them: the fast path must take them all, or it is dead
+            // code that only looks like a speed-up.
+            let mut text = String::new();
+            write_shuffled(&ctx, &ws, &mut text);
+            let mut inputs = all_types_ir().inputs.clone();
+            inputs.retain(|k, _| !k.starts_with("number"));
+            let mut cur = json::Cursor::new(&text);
+            let fast = context::scan(&inputs, &mut cur, 2).filter(|_| cur.at_end());
+            prop_assert_eq!(
+                fast.map(|f| (f.context, f.hash)),
+                Some((context::decode(&inputs, &ctx).unwrap(), hash::value_sha256(&ctx).unwrap()))
+            );
+        }
+    }
+}

@@ -3,12 +3,14 @@
 //! Every error names the JSON path (`$.audit_dates[3]`), the expected type and what was
 //! found. Unknown keys are errors too: a misspelt input must not go unnoticed.
 
+use crate::hash::sha256_id_of_parts;
 use crate::ir::{InputDecl, Lit};
-use crate::json::Tree;
-use crate::lists::parse_hash;
+use crate::json::{Cursor, Tree};
+use crate::lists::{decode_hex32, parse_hash};
 use crate::temporal;
 use crate::types::{Scalar, Type};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use time::OffsetDateTime;
 
 /// The reserved context key that fixes the evaluation time.
@@ -219,4 +221,161 @@ fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, 
         Scalar::Date => collect!(Date, date),
         Scalar::Duration => collect!(Duration, duration),
     })
+}
+
+/// A context read straight from its JSON text: what [`decode`] gives for the parsed text,
+/// and the context hash a report states for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scanned {
+    /// The decoded context.
+    pub context: Context,
+    /// `sha256:` of its canonical JSON (as [`crate::hash::value_sha256`] of the parsed text).
+    pub hash: String,
+}
+
+/// Decodes and hashes the context object that starts at `cur`, in one pass and without a
+/// JSON tree (the service's `/verify` fast path: parsing a tree, walking it to decode and
+/// walking it again to hash took more time than the hashing itself).
+///
+/// `room` is how many levels of nesting may still open at `cur` (an object of arrays
+/// needs two). Gives the same context and hash as [`decode`] and
+/// [`value_sha256`](crate::hash::value_sha256) of the parsed text, or `None` where it does
+/// not go: strings with escapes, numbers, `null`, nesting past arrays, non-ASCII member
+/// names, an unknown, missing or repeated member, a value that does not fit its type, or an
+/// input named `as_of`. The caller then parses the text and calls [`decode`], which accepts
+/// what is valid and names what is not. A property test holds the two to the same answers.
+#[must_use]
+pub fn scan(
+    inputs: &BTreeMap<String, InputDecl>,
+    cur: &mut Cursor<'_>,
+    room: usize,
+) -> Option<Scanned> {
+    if room < 2 || inputs.contains_key(AS_OF_KEY) || !cur.eat(b'{') {
+        return None;
+    }
+    // Each member's canonical bytes (`"name":value`) in the order given; hashed in name
+    // order at the end. Canonical JSON is never longer than the text it came from.
+    let mut canon: Vec<u8> = Vec::with_capacity(cur.rest().len());
+    let mut members: Vec<(&str, Range<usize>)> = Vec::with_capacity(inputs.len() + 1);
+    let mut out = Context::default();
+    if !cur.eat(b'}') {
+        loop {
+            let (name, quoted) = cur.plain_str_raw()?;
+            if !name.is_ascii() || members.iter().any(|(k, _)| *k == name) || !cur.eat(b':') {
+                return None;
+            }
+            let start = canon.len();
+            canon.extend_from_slice(quoted.as_bytes());
+            canon.push(b':');
+            if name == AS_OF_KEY {
+                let (text, quoted) = cur.plain_str_raw()?;
+                out.as_of = Some(temporal::parse_timestamp(text).ok()?);
+                canon.extend_from_slice(quoted.as_bytes());
+            } else {
+                let value = match inputs.get(name)?.ty {
+                    Type::Scalar(s) => Value::Scalar(scan_scalar(s, cur, &mut canon)?),
+                    Type::Array(s) => Value::Array(scan_array(s, cur, &mut canon)?),
+                };
+                out.values.insert(name.to_owned(), value);
+            }
+            members.push((name, start..canon.len()));
+            if !cur.next(b'}')? {
+                break;
+            }
+        }
+    }
+    if out.values.len() != inputs.len() {
+        return None;
+    }
+    // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * members.len() + 1);
+    for (i, (_, range)) in members.into_iter().enumerate() {
+        parts.push(if i == 0 { b"{" } else { b"," });
+        parts.push(canon.get(range)?);
+    }
+    parts.push(if parts.is_empty() { b"{}" } else { b"}" });
+    Some(Scanned {
+        context: out,
+        hash: sha256_id_of_parts(parts),
+    })
+}
+
+/// One value of type `s`, its canonical bytes appended to `canon`.
+fn scan_scalar(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Lit> {
+    Some(match s {
+        Scalar::Hex => Lit::Hex(scan_hex(cur, canon)?),
+        Scalar::Bool => Lit::Bool(scan_bool(cur, canon)?),
+        Scalar::String => Lit::String(scan_text(cur, canon)?.to_owned()),
+        Scalar::Date => Lit::Date(temporal::parse_date(scan_text(cur, canon)?).ok()?),
+        Scalar::Duration => Lit::Duration(temporal::parse_duration(scan_text(cur, canon)?).ok()?),
+        // Canonical numbers need reformatting; the tree path does that.
+        Scalar::Number => return None,
+    })
+}
+
+fn scan_text<'a>(cur: &mut Cursor<'a>, canon: &mut Vec<u8>) -> Option<&'a str> {
+    let (text, quoted) = cur.plain_str_raw()?;
+    canon.extend_from_slice(quoted.as_bytes());
+    Some(text)
+}
+
+fn scan_bool(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<bool> {
+    let b = cur.boolean()?;
+    canon.extend_from_slice(if b { b"true" } else { b"false" });
+    Some(b)
+}
+
+/// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`), checked
+/// digit by digit while decoding instead of scanned for the end of the string first.
+fn scan_hex(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<[u8; 32]> {
+    const PREFIX: &str = "sha256:";
+    let prefixed =
+        cur.peek() == Some(b'"') && cur.rest().get(1..).is_some_and(|r| r.starts_with(PREFIX));
+    let len = if prefixed { PREFIX.len() + 64 } else { 64 };
+    let mut digest = None;
+    let (_, quoted) = cur.fixed_str(len, |b| {
+        digest = b.get(len - 64..).and_then(decode_hex32);
+        digest.is_some()
+    })?;
+    canon.extend_from_slice(quoted.as_bytes());
+    digest
+}
+
+fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Array> {
+    if !cur.eat(b'[') {
+        return None;
+    }
+    canon.push(b'[');
+    // Hashes and dates take at least 67 and 13 bytes of text each (quotes and a comma), so
+    // these capacities hold every item the rest of the text could have.
+    let rest = cur.rest().len();
+    let mut out = match s {
+        Scalar::Hex => Array::Hex(Vec::with_capacity(rest / 67 + 1)),
+        Scalar::Date => Array::Date(Vec::with_capacity(rest / 13 + 1)),
+        Scalar::String => Array::String(Vec::new()),
+        Scalar::Bool => Array::Bool(Vec::new()),
+        Scalar::Duration => Array::Duration(Vec::new()),
+        Scalar::Number => return None,
+    };
+    if !cur.eat(b']') {
+        loop {
+            match &mut out {
+                Array::Hex(v) => v.push(scan_hex(cur, canon)?),
+                Array::Date(v) => v.push(temporal::parse_date(scan_text(cur, canon)?).ok()?),
+                Array::String(v) => v.push(scan_text(cur, canon)?.to_owned()),
+                Array::Bool(v) => v.push(scan_bool(cur, canon)?),
+                Array::Duration(v) => {
+                    v.push(temporal::parse_duration(scan_text(cur, canon)?).ok()?);
+                }
+                Array::Number(_) => return None,
+            }
+            if !cur.next(b']')? {
+                break;
+            }
+            canon.push(b',');
+        }
+    }
+    canon.push(b']');
+    Some(out)
 }

@@ -292,7 +292,7 @@ const fn equal(w: u64, c: u8) -> u64 {
 
 /// The index of the first `"`, `\` or control character at or after `i`, eight bytes at a
 /// time (the ends of strings and their escapes).
-fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
+pub(super) fn find_special(b: &[u8], mut i: usize) -> Option<usize> {
     while let Some(chunk) = b.get(i..i + 8) {
         let Ok(word) = <[u8; 8]>::try_from(chunk) else {
             break;

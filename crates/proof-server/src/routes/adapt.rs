@@ -2,7 +2,7 @@
 //! made with the configured selector. The body is a verify request; the answer is the same
 //! plan `proof adapt --dry-run` prints.
 
-use super::verify::{Req, VerifyRequest, as_of, make_plan, pick_ir};
+use super::verify::{Req, VerifyRequest, as_of, decode, make_plan, pick_ir};
 use crate::error::ApiError;
 use crate::extract::JsonValue;
 use crate::state::AppState;
@@ -27,7 +27,7 @@ pub async fn adapt(
         ));
     }
     let ir = pick_ir(&state, &req).await?;
-    let (_, _, plan) = make_plan(&state, &ir, &req, as_of(&req)?)?;
+    let (_, _, plan) = make_plan(&state, &ir, as_of(&req)?, || decode(&ir, &req))?;
     let body = plan.to_pretty_json().map_err(|_| ApiError::internal())?;
     let outcome = Outcome {
         active_rules: Some(plan.order.join(",")),

@@ -11,9 +11,9 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use proof_core::eval::{self, Context, EvalError};
+use proof_core::eval::{self, Context, EvalError, Scanned};
 use proof_core::ir::{Ir, IrError};
-use proof_core::json::{self, Doc, Tree};
+use proof_core::json::{self, Cursor, Doc, Tree};
 use proof_core::orchestrator::{self, Plan};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -193,23 +193,156 @@ pub async fn verify(
     JsonBytes(body): JsonBytes,
 ) -> Result<Response, ApiError> {
     let depth = state.settings.limits.json_depth;
-    // Fast path: the context borrows its strings from the body. Anything it does not take
-    // (bad JSON, a malformed request) goes the `Value` way, which says what is wrong.
-    let fast = simdutf8::basic::from_utf8(&body)
-        .ok()
-        .and_then(|text| json::doc_from_str_strict_depth(text, depth).ok())
-        .and_then(Req::from_doc);
-    let result = match fast {
-        Some(req) => run(&state, &req).await,
-        None => match parse_json(&body, depth).and_then(Req::from_body) {
-            Ok(req) => run(&state, &req).await,
-            Err(e) => Err(e),
-        },
+    let text = simdutf8::basic::from_utf8(&body).ok();
+    // The policy lookup the one-pass reader made before it gave up, if it did.
+    let mut looked_up = None;
+    let result = match text {
+        Some(text) => one_pass(&state, text, &mut looked_up).await,
+        None => None,
+    };
+    let result = match result {
+        Some(result) => result,
+        None => {
+            // The context borrows its strings from the body. Anything the borrowed tree does
+            // not take (bad JSON, a malformed request) goes the `Value` way, which says what
+            // is wrong.
+            let doc = text
+                .and_then(|text| json::doc_from_str_strict_depth(text, depth).ok())
+                .and_then(Req::from_doc);
+            match doc {
+                Some(req) => run(&state, &req, looked_up).await,
+                None => match parse_json(&body, depth).and_then(Req::from_body) {
+                    Ok(req) => run(&state, &req, looked_up).await,
+                    Err(e) => Err(e),
+                },
+            }
+        }
     };
     if result.is_err() {
         state.metrics.verified("error");
     }
     result
+}
+
+/// `/verify` in one pass over the body, without a JSON tree, for requests as clients send
+/// them: plain strings, `policy_id` (and `version` or `policy_hash`) before `context`, and
+/// a context that [`eval::context::scan`] reads (it decodes and hashes in the same pass).
+/// The answer is the one the general path gives for the same body.
+///
+/// `None` when the body is anything else; the caller then takes the general path, which
+/// accepts or refuses it and names the problem. `looked_up` holds the policy lookup made
+/// before giving up, so that the general path neither repeats it nor counts it twice (it
+/// is left empty when a member read after the lookup could change which policy is meant).
+async fn one_pass(
+    state: &AppState,
+    text: &str,
+    looked_up: &mut Option<Result<Arc<Ir>, ApiError>>,
+) -> Option<Result<Response, ApiError>> {
+    // Levels that may open below the body's object (the context and its arrays).
+    let room = state.settings.limits.json_depth.min(127).checked_sub(1)?;
+    let mut cur = Cursor::new(text);
+    if !cur.eat(b'{') {
+        return None;
+    }
+    let mut req = Req {
+        policy_id: None,
+        version: None,
+        policy_hash: None,
+        ir: None,
+        context: (),
+        options: VerifyOptions::default(),
+    };
+    let mut options_seen = false;
+    let mut scanned: Option<(Arc<Ir>, Scanned, Instant)> = None;
+    loop {
+        let key = cur.plain_str()?;
+        if !cur.eat(b':') {
+            return None;
+        }
+        if scanned.is_some() && matches!(key, "policy_id" | "version" | "policy_hash" | "ir") {
+            *looked_up = None;
+            return None;
+        }
+        match key {
+            "policy_id" => once(&mut req.policy_id, cur.plain_str()?)?,
+            "version" => once(&mut req.version, cur.plain_str()?)?,
+            "policy_hash" => once(&mut req.policy_hash, cur.plain_str()?)?,
+            "options" if !options_seen => {
+                options_seen = true;
+                req.options = options(&mut cur)?;
+            }
+            "context" if scanned.is_none() && req.policy_id.is_some() => {
+                let ir = match pick_ir(state, &req).await {
+                    Ok(ir) => ir,
+                    Err(e) => {
+                        *looked_up = Some(Err(e));
+                        return None;
+                    }
+                };
+                *looked_up = Some(Ok(Arc::clone(&ir)));
+                let start = Instant::now();
+                let context = eval::context::scan(&ir.inputs, &mut cur, room)?;
+                scanned = Some((ir, context, start));
+            }
+            _ => return None,
+        }
+        if !cur.next(b'}')? {
+            break;
+        }
+    }
+    if !cur.at_end() {
+        return None;
+    }
+    let (ir, Scanned { context, hash }, start) = scanned?;
+    let at = match as_of(&req) {
+        Ok(at) => at,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(respond(
+        state,
+        &ir,
+        &req.options,
+        at,
+        start,
+        || Ok(context),
+        || Ok(hash),
+    ))
+}
+
+/// Sets `slot` to `value` unless it is already set (a repeated member, which strict JSON
+/// refuses).
+fn once(slot: &mut Option<String>, value: &str) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(value.to_owned()))
+}
+
+/// `options` as [`VerifyOptions`] reads it, for plain strings and booleans only.
+fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
+    let mut o = VerifyOptions::default();
+    let (mut adaptive, mut fail_fast) = (None, None);
+    if !cur.eat(b'{') {
+        return None;
+    }
+    if cur.eat(b'}') {
+        return Some(o);
+    }
+    loop {
+        let key = cur.plain_str()?;
+        if !cur.eat(b':') {
+            return None;
+        }
+        match key {
+            "as_of" => once(&mut o.as_of, cur.plain_str()?)?,
+            "adaptive" if adaptive.is_none() => adaptive = Some(cur.boolean()?),
+            "fail_fast" if fail_fast.is_none() => fail_fast = Some(cur.boolean()?),
+            _ => return None,
+        }
+        if !cur.next(b'}')? {
+            break;
+        }
+    }
+    o.adaptive = adaptive.unwrap_or(false);
+    o.fail_fast = fail_fast.unwrap_or(false);
+    Some(o)
 }
 
 /// Maps an evaluation error to its problem document.
@@ -252,23 +385,21 @@ pub(super) fn as_of<C>(req: &Req<C>) -> Result<Option<time::OffsetDateTime>, Api
         .map_err(|m| ApiError::invalid(format!("`options.as_of`: {m}")))
 }
 
-/// Decodes the context and plans it with the configured selector, counting the
-/// orchestrator metrics.
-pub(super) fn make_plan<C: Tree>(
+/// Decodes the context (with `decode`) and plans it with the configured selector, counting
+/// the orchestrator metrics.
+pub(super) fn make_plan(
     state: &AppState,
     ir: &Ir,
-    req: &Req<C>,
     at: Option<time::OffsetDateTime>,
+    decode: impl FnOnce() -> Result<Context, EvalError>,
 ) -> Result<(Context, time::OffsetDateTime, Plan), ApiError> {
     let m = &state.metrics;
     let start = Instant::now();
-    let result = eval::context::decode(&ir.inputs, &req.context)
-        .map_err(EvalError::from)
-        .and_then(|ctx| {
-            let at = eval::resolve_as_of(at, &ctx);
-            let plan = orchestrator::plan(ir, &ctx, at, state.selector.as_ref())?;
-            Ok((ctx, at, plan))
-        });
+    let result = decode().and_then(|ctx| {
+        let at = eval::resolve_as_of(at, &ctx);
+        let plan = orchestrator::plan(ir, &ctx, at, state.selector.as_ref())?;
+        Ok((ctx, at, plan))
+    });
     m.adapt_selection_latency
         .observe(start.elapsed().as_secs_f64());
     match result {
@@ -289,31 +420,68 @@ pub(super) fn make_plan<C: Tree>(
     }
 }
 
-async fn run<C: Tree + Sync>(state: &AppState, req: &Req<C>) -> Result<Response, ApiError> {
-    let ir = pick_ir(state, req).await?;
+/// The context of `req` decoded against `ir`'s inputs.
+pub(super) fn decode<C: Tree>(ir: &Ir, req: &Req<C>) -> Result<Context, EvalError> {
+    eval::context::decode(&ir.inputs, &req.context).map_err(EvalError::from)
+}
+
+/// `/verify` for a parsed request; `looked_up` is the policy lookup already made for it.
+async fn run<C: Tree + Sync>(
+    state: &AppState,
+    req: &Req<C>,
+    looked_up: Option<Result<Arc<Ir>, ApiError>>,
+) -> Result<Response, ApiError> {
+    let ir = match looked_up {
+        Some(ir) => ir?,
+        None => pick_ir(state, req).await?,
+    };
     let at = as_of(req)?;
     let start = Instant::now();
+    respond(
+        state,
+        &ir,
+        &req.options,
+        at,
+        start,
+        || decode(&ir, req),
+        || proof_core::hash::value_sha256(&req.context).map_err(EvalError::from),
+    )
+}
+
+/// The report for a context (decoded by `decode`, hashed by `hash`) as the response, with
+/// the verification metrics (`start`: when the work on the context began).
+fn respond(
+    state: &AppState,
+    ir: &Ir,
+    options: &VerifyOptions,
+    at: Option<time::OffsetDateTime>,
+    start: Instant,
+    decode: impl FnOnce() -> Result<Context, EvalError>,
+    hash: impl FnOnce() -> Result<String, EvalError>,
+) -> Result<Response, ApiError> {
     let mut active_rules = None;
-    let report = if req.options.adaptive {
-        let (ctx, at, plan) = make_plan(state, &ir, req, at)?;
+    let (ctx, at, order) = if options.adaptive {
+        let (ctx, at, plan) = make_plan(state, ir, at, decode)?;
         active_rules = Some(plan.order.join(","));
-        eval::verify_decoded(
-            &ir,
-            &req.context,
-            &ctx,
-            at,
-            &state.lists,
-            Some(&plan.order),
-            req.options.fail_fast,
-        )
+        (ctx, at, Some(plan.order))
     } else {
-        let opts = eval::RunOptions {
-            selector: None,
-            fail_fast: req.options.fail_fast,
-        };
-        eval::verify_with(&ir, &req.context, at, &state.lists, opts).map(|v| v.report)
-    }
-    .map_err(eval_error)?;
+        let ctx = decode().map_err(eval_error)?;
+        let at = eval::resolve_as_of(at, &ctx);
+        (ctx, at, None)
+    };
+    let report = hash()
+        .and_then(|hash| {
+            eval::report(
+                ir,
+                &ctx,
+                hash,
+                at,
+                &state.lists,
+                order.as_deref(),
+                options.fail_fast,
+            )
+        })
+        .map_err(eval_error)?;
     state
         .metrics
         .verify_duration
