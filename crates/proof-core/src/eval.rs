@@ -211,9 +211,39 @@ pub enum Reason {
 /// never switches a check off. Returns one entry per rule, in policy order.
 #[must_use]
 pub fn select(ir: &Ir, ctx: &Context, today: i64) -> Vec<Option<Reason>> {
+    let holds = predicates(ir, ctx, today);
+    ir.rules
+        .iter()
+        .map(|r| {
+            let mut fired: Vec<&str> = Vec::new();
+            if !activation(ir, &holds, r, |p| fired.push(p)) {
+                return Some(Reason::Always);
+            }
+            fired.sort_unstable();
+            fired.dedup();
+            (!fired.is_empty())
+                .then(|| Reason::Predicates(fired.into_iter().map(str::to_owned).collect()))
+        })
+        .collect()
+}
+
+/// Whether each rule is active, as [`select`] decides but without the reasons (which
+/// would cost allocations on every verification).
+fn active(ir: &Ir, ctx: &Context, today: i64) -> Vec<bool> {
+    let holds = predicates(ir, ctx, today);
+    ir.rules
+        .iter()
+        .map(|r| {
+            let mut fired = false;
+            !activation(ir, &holds, r, |_| fired = true) || fired
+        })
+        .collect()
+}
+
+/// Each predicate's id and whether it holds (a fault counts as holding).
+fn predicates<'i>(ir: &'i Ir, ctx: &Context, today: i64) -> Vec<(&'i str, bool)> {
     let env = Env { ctx, today };
-    let holds: Vec<(&str, bool)> = ir
-        .adaptivity
+    ir.adaptivity
         .predicates
         .iter()
         .map(|p| {
@@ -222,29 +252,32 @@ pub fn select(ir: &Ir, ctx: &Context, today: i64) -> Vec<Option<Reason>> {
                 !matches!(expr::eval(&p.expr, &env), Ok(Val::Scalar(Lit::Bool(false)))),
             )
         })
-        .collect();
-    let pred_holds = |id: &str| holds.iter().any(|(p, h)| *p == id && *h);
-    ir.rules
-        .iter()
-        .map(|r| {
-            let acts: Vec<_> = ir
-                .adaptivity
-                .activations
-                .iter()
-                .filter(|a| a.rules.contains(&r.id))
-                .collect();
-            if acts.is_empty() {
-                return Some(Reason::Always);
-            }
-            let fired: BTreeSet<String> = acts
-                .iter()
-                .flat_map(|a| a.when.iter())
-                .filter(|w| pred_holds(w))
-                .cloned()
-                .collect();
-            (!fired.is_empty()).then(|| Reason::Predicates(fired.into_iter().collect()))
-        })
         .collect()
+}
+
+/// Calls `fired` with each holding predicate of each activation that names `rule`; false
+/// when no activation names it.
+fn activation<'i>(
+    ir: &'i Ir,
+    holds: &[(&str, bool)],
+    rule: &Rule,
+    mut fired: impl FnMut(&'i str),
+) -> bool {
+    let mut named = false;
+    for a in ir
+        .adaptivity
+        .activations
+        .iter()
+        .filter(|a| a.rules.contains(&rule.id))
+    {
+        named = true;
+        for w in &a.when {
+            if holds.iter().any(|(p, h)| *p == w.as_str() && *h) {
+                fired(w.as_str());
+            }
+        }
+    }
+    named
 }
 
 /// Verifies `ctx_json` (a `serde_json::Value` or a [`Doc`](crate::json::Doc)) against `ir`.
@@ -363,20 +396,23 @@ fn run(
 ) -> Result<Vec<RuleResult>, EvalError> {
     let today = temporal::utc_day(as_of);
     let env = Env { ctx, today };
-    let active = select(ir, ctx, today);
-    let default_order: Vec<&str> = ir
-        .rules
-        .iter()
-        .zip(&active)
-        .filter(|(_, a)| a.is_some())
-        .map(|(r, _)| r.id.as_str())
-        .collect();
-    let order: Vec<&str> = order.map_or(default_order, |o| o.iter().map(String::as_str).collect());
+    // Rule positions in evaluation order: the plan's, else the active rules in policy order.
+    let positions: Vec<usize> = match order {
+        Some(o) => o
+            .iter()
+            .filter_map(|id| ir.rules.iter().position(|r| r.id == *id))
+            .collect(),
+        None => active(ir, ctx, today)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.then_some(i))
+            .collect(),
+    };
     // Results by rule position, so that they come out in policy order.
     let mut done: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
     let mut stopped_at: Option<&str> = None;
-    for id in order {
-        let Some((pos, rule)) = ir.rules.iter().enumerate().find(|(_, r)| r.id == id) else {
+    for pos in positions {
+        let Some(rule) = ir.rules.get(pos) else {
             continue;
         };
         let r = match stopped_at {
@@ -394,7 +430,7 @@ fn run(
             && r.status == Status::Fail
             && r.severity == Severity::Fail
         {
-            stopped_at = Some(id);
+            stopped_at = Some(&rule.id);
         }
         if let Some(slot) = done.get_mut(pos) {
             *slot = Some(r);
@@ -493,7 +529,7 @@ fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
         _ => (ord.is_some_and(std::cmp::Ordering::is_le), "<="),
     };
     let verb = if pass { "holds" } else { "does not hold" };
-    let detail = format!("`{}` is {l}; `{l} {sym} {r}` {verb}", show(&rule.lhs));
+    let detail = format!("`{}` is {l}; `{l} {sym} {r}` {verb}", rule.lhs);
     result(
         rule,
         pass,
@@ -503,10 +539,6 @@ fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
             rhs: lit_json(&r),
         }),
     )
-}
-
-fn show(e: &Expr) -> String {
-    e.to_string()
 }
 
 fn lit_json(l: &Lit) -> Json {
@@ -584,7 +616,7 @@ fn membership(
     hits.sort_unstable();
     hits.dedup();
     let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
-    let what = show(&rule.lhs);
+    let what = &rule.lhs;
     let (n, list_name) = (items.len(), &list.name);
     let detail = match (want_in, hits_hex.is_empty()) {
         (false, true) => format!("none of {n} `{what}` hashes found on list `{list_name}`"),

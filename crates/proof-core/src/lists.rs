@@ -67,13 +67,11 @@ const fn decode_hex8(raw: u64) -> ([u8; 4], u64) {
     let not_hex = (raw & HIGH) | ((digit | letter) ^ HIGH);
     // A digit's value is its low nibble; a letter's is its low nibble plus 9.
     let nibbles = (w & (LANES * 0x0F)) + (letter >> 7) * 9;
-    // Pair the nibbles: the even byte is the high half of each output byte, then gather
-    // the four 16-bit lanes' low bytes.
-    let pairs = ((nibbles & 0x00FF_00FF_00FF_00FF) << 4) | ((nibbles >> 8) & 0x00FF_00FF_00FF_00FF);
-    let packed = (pairs & 0xFF)
-        | ((pairs >> 8) & 0xFF00)
-        | ((pairs >> 16) & 0xFF_0000)
-        | ((pairs >> 24) & 0xFF00_0000);
+    // Each 16-bit lane's low byte becomes its output byte (first digit high), then the
+    // four lanes' bytes are gathered into the low 32 bits.
+    let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let halves = (pairs | (pairs >> 8)) & 0x0000_FFFF_0000_FFFF;
+    let packed = halves | (halves >> 16);
     ((packed as u32).to_le_bytes(), not_hex)
 }
 

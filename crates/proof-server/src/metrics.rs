@@ -88,15 +88,16 @@ pub struct RouteLabel {
 /// `{verdict}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VerdictLabel {
-    /// `OK`, `WARN`, `FAIL`, or `error` for requests that produced no report.
-    pub verdict: String,
+    /// `OK`, `WARN`, `FAIL`, or `error` for requests that produced no report. (Label
+    /// values are static strings, so counting allocates nothing.)
+    pub verdict: &'static str,
 }
 
 /// `{result}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
     /// Outcome.
-    pub result: String,
+    pub result: &'static str,
 }
 
 /// Request and work durations: 10 µs to 10 s in 1-2.5-5 steps. Decimal boundaries, so SLO
@@ -130,15 +131,13 @@ pub const SELECTION_BUCKETS: [f64; 19] = [
 ];
 
 impl ResultLabel {
-    fn of(result: &str) -> Self {
-        Self {
-            result: result.to_owned(),
-        }
+    const fn of(result: &'static str) -> Self {
+        Self { result }
     }
 }
 
 /// Adds one to the `{result}` series of a counter family.
-fn count(f: &Family<ResultLabel, Counter>, result: &str) {
+fn count(f: &Family<ResultLabel, Counter>, result: &'static str) {
     f.get_or_create(&ResultLabel::of(result)).inc();
 }
 
@@ -360,15 +359,13 @@ impl Metrics {
         );
         // Known label values start at zero, so dashboards and alerts see 0 rather than no
         // data before the first event (gauges are set only when they mean something).
-        let zero = |f: &Family<ResultLabel, Counter>, results: &[&str]| {
+        let zero = |f: &Family<ResultLabel, Counter>, results: &[&'static str]| {
             for r in results {
                 let _ = f.get_or_create(&ResultLabel::of(r));
             }
         };
         for v in ["OK", "WARN", "FAIL", "error"] {
-            let _ = verify.get_or_create(&VerdictLabel {
-                verdict: v.to_owned(),
-            });
+            let _ = verify.get_or_create(&VerdictLabel { verdict: v });
         }
         zero(&compile, &["ok", "invalid", "conflict", "error"]);
         zero(&cache_requests, &["hit", "miss"]);
@@ -417,27 +414,27 @@ impl Metrics {
     }
 
     /// Counts a compile outcome.
-    pub fn compiled(&self, result: &str) {
+    pub fn compiled(&self, result: &'static str) {
         count(&self.compile, result);
     }
 
     /// Counts a compiled-IR cache lookup (`hit` or `miss`).
-    pub fn cache_lookup(&self, result: &str) {
+    pub fn cache_lookup(&self, result: &'static str) {
         count(&self.cache_requests, result);
     }
 
     /// Counts a TLS handshake.
-    pub fn tls_handshake(&self, result: &str) {
+    pub fn tls_handshake(&self, result: &'static str) {
         count(&self.tls_handshakes, result);
     }
 
     /// Counts a TLS reload.
-    pub fn tls_reloaded(&self, result: &str) {
+    pub fn tls_reloaded(&self, result: &'static str) {
         count(&self.tls_reloads, result);
     }
 
     /// Counts a client certificate outcome.
-    pub fn tls_client_auth(&self, result: &str) {
+    pub fn tls_client_auth(&self, result: &'static str) {
         count(&self.tls_client_auth, result);
     }
 
@@ -451,12 +448,12 @@ impl Metrics {
     }
 
     /// Counts an authentication outcome.
-    pub fn auth(&self, result: &str) {
+    pub fn auth(&self, result: &'static str) {
         count(&self.auth_requests, result);
     }
 
     /// Counts a JWKS fetch attempt.
-    pub fn jwks_refreshed(&self, result: &str) {
+    pub fn jwks_refreshed(&self, result: &'static str) {
         count(&self.jwks_refresh, result);
     }
 
@@ -480,11 +477,7 @@ impl Metrics {
     }
 
     /// Counts a verification outcome.
-    pub fn verified(&self, verdict: &str) {
-        self.verify
-            .get_or_create(&VerdictLabel {
-                verdict: verdict.to_owned(),
-            })
-            .inc();
+    pub fn verified(&self, verdict: &'static str) {
+        self.verify.get_or_create(&VerdictLabel { verdict }).inc();
     }
 }

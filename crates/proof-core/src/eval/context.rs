@@ -289,15 +289,18 @@ pub fn scan(
     }
     // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
     members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut parts: Vec<&[u8]> = Vec::with_capacity(2 * members.len() + 1);
-    for (i, (_, range)) in members.into_iter().enumerate() {
-        parts.push(if i == 0 { b"{" } else { b"," });
-        parts.push(canon.get(range)?);
-    }
-    parts.push(if parts.is_empty() { b"{}" } else { b"}" });
+    let open = |i: usize| -> &[u8] { if i == 0 { b"{" } else { b"," } };
+    let close: &[u8] = if members.is_empty() { b"{}" } else { b"}" };
+    // (Every range was taken from `canon` as it grew, so `get` always finds it.)
+    let parts = members
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, range))| [Some(open(i)), canon.get(range.clone())])
+        .flatten()
+        .chain([close]);
     Some(Scanned {
-        context: out,
         hash: sha256_id_of_parts(parts),
+        context: out,
     })
 }
 
@@ -326,20 +329,63 @@ fn scan_bool(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<bool> {
     Some(b)
 }
 
+const HASH_PREFIX: &[u8] = b"sha256:";
+
 /// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`), checked
 /// digit by digit while decoding instead of scanned for the end of the string first.
 fn scan_hex(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<[u8; 32]> {
-    const PREFIX: &str = "sha256:";
-    let prefixed =
-        cur.peek() == Some(b'"') && cur.rest().get(1..).is_some_and(|r| r.starts_with(PREFIX));
-    let len = if prefixed { PREFIX.len() + 64 } else { 64 };
-    let mut digest = None;
-    let (_, quoted) = cur.fixed_str(len, |b| {
-        digest = b.get(len - 64..).and_then(decode_hex32);
-        digest.is_some()
-    })?;
-    canon.extend_from_slice(quoted.as_bytes());
-    digest
+    cur.peek()?;
+    let (digest, len) = hex_at(cur.rest().as_bytes())?;
+    canon.extend_from_slice(cur.rest().as_bytes().get(..len)?);
+    cur.advance(len);
+    Some(digest)
+}
+
+/// The hash string at the start of `b` (its opening quote) and its length with quotes.
+fn hex_at(b: &[u8]) -> Option<([u8; 32], usize)> {
+    let open = usize::from(b.first() == Some(&b'"'));
+    let from = open
+        + if b.get(1..8) == Some(HASH_PREFIX) {
+            HASH_PREFIX.len()
+        } else {
+            0
+        };
+    let len = from + 65;
+    if open == 0 || b.get(len - 1) != Some(&b'"') {
+        return None;
+    }
+    Some((decode_hex32(b.get(from..len - 1)?)?, len))
+}
+
+/// The items of a hash array (the cursor just past its `[`) up to and including `]`, in
+/// one loop over the bytes: most of a context is this.
+fn scan_hex_items(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Vec<[u8; 32]>> {
+    let b = cur.rest().as_bytes();
+    // A hash takes at least 67 bytes of text with its quotes and comma, so this holds every
+    // item the rest of the text could have.
+    let mut out = Vec::with_capacity(b.len() / 67 + 1);
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(*i) {
+            *i += 1;
+        }
+    };
+    loop {
+        ws(&mut i);
+        let (digest, len) = hex_at(b.get(i..)?)?;
+        out.push(digest);
+        canon.extend_from_slice(b.get(i..i + len)?);
+        i += len;
+        ws(&mut i);
+        match b.get(i) {
+            Some(b',') => canon.push(b','),
+            Some(b']') => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    cur.advance(i + 1);
+    Some(out)
 }
 
 fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Array> {
@@ -347,11 +393,16 @@ fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Ar
         return None;
     }
     canon.push(b'[');
-    // Hashes and dates take at least 67 and 13 bytes of text each (quotes and a comma), so
-    // these capacities hold every item the rest of the text could have.
+    if s == Scalar::Hex && cur.peek() != Some(b']') {
+        let items = scan_hex_items(cur, canon)?;
+        canon.push(b']');
+        return Some(Array::Hex(items));
+    }
+    // Dates take at least 13 bytes of text each (quotes and a comma), so this capacity
+    // holds every item the rest of the text could have.
     let rest = cur.rest().len();
     let mut out = match s {
-        Scalar::Hex => Array::Hex(Vec::with_capacity(rest / 67 + 1)),
+        Scalar::Hex => Array::Hex(Vec::new()),
         Scalar::Date => Array::Date(Vec::with_capacity(rest / 13 + 1)),
         Scalar::String => Array::String(Vec::new()),
         Scalar::Bool => Array::Bool(Vec::new()),

@@ -97,6 +97,12 @@ impl<'a> Cursor<'a> {
         self.s.get(self.pos..).unwrap_or("")
     }
 
+    /// Steps over `n` bytes that the caller has read from [`rest`](Self::rest) (a
+    /// position inside a character makes every later read answer `None`).
+    pub fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
+    }
+
     /// `true` or `false`.
     pub fn boolean(&mut self) -> Option<bool> {
         let b = match self.peek()? {

@@ -1,6 +1,7 @@
 //! Reading policies and lists: `GET /policy/{id}`, `GET /policies`, `GET /lists`, and the
 //! resolution of "policy id + version/hash/latest" to a compiled IR that `/verify` shares.
 
+use crate::cache::Lookup;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -147,21 +148,16 @@ pub(super) async fn resolve(
     id: &str,
     sel: &Selector,
 ) -> Result<Arc<Ir>, ApiError> {
-    let known_hash = match sel {
-        Selector::Hash(h) => Some(h.clone()),
-        Selector::Version(v) => state.cache.version_hash(id, v),
-        Selector::Latest => state.cache.latest_hash(id),
+    let known = match state.cache.lookup(id, sel) {
+        Lookup::Hit(ir) => return Ok(ir),
+        Lookup::Miss => true,
+        Lookup::Unknown => false,
     };
-    if let Some(ir) = known_hash.as_deref().and_then(|h| state.cache.get(id, h)) {
-        return Ok(ir);
-    }
     let stored = fetch(state, id, sel).await?;
     if *sel == Selector::Latest {
         state.cache.set_latest(id, &stored.policy_hash);
     }
-    if known_hash.is_none()
-        && let Some(ir) = state.cache.get(id, &stored.policy_hash)
-    {
+    if !known && let Some(ir) = state.cache.get(id, &stored.policy_hash) {
         return Ok(ir);
     }
     parse_ir(state, &stored)
