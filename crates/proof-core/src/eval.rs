@@ -148,6 +148,15 @@ impl Report {
     /// # Errors
     /// Only if serialisation fails, which the report's types rule out in practice.
     pub fn to_pretty_json(&self) -> Result<String, serde_json::Error> {
+        String::from_utf8(self.to_pretty_bytes()?).map_err(serde::ser::Error::custom)
+    }
+
+    /// [`to_pretty_json`](Self::to_pretty_json) as bytes, for a caller that sends them on
+    /// (the service) and need not check again that they are UTF-8.
+    ///
+    /// # Errors
+    /// As [`to_pretty_json`](Self::to_pretty_json).
+    pub fn to_pretty_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
         pretty::report(self)
     }
 }

@@ -16,8 +16,8 @@ use serde_json::Value;
 type Out = Vec<u8>;
 type Result = std::result::Result<(), serde_json::Error>;
 
-/// The report's pretty JSON with a trailing newline.
-pub(super) fn report(r: &Report) -> std::result::Result<String, serde_json::Error> {
+/// The report's pretty JSON with a trailing newline, as UTF-8 bytes.
+pub(super) fn report(r: &Report) -> std::result::Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::with_capacity(512 + 640 * r.results.len());
     out.push(b'{');
     let mut first = true;
@@ -37,7 +37,7 @@ pub(super) fn report(r: &Report) -> std::result::Result<String, serde_json::Erro
     array(&mut out, 1, &r.results, rule)?;
     close(&mut out, 0, b'}');
     out.push(b'\n');
-    String::from_utf8(out).map_err(serde_json::Error::custom)
+    Ok(out)
 }
 
 fn rule(out: &mut Out, r: &RuleResult) -> Result {
@@ -258,8 +258,14 @@ mod tests {
                 rule("c", Status::Skipped, Severity::Fail, "", None),
             ],
         };
-        assert_eq!(report(&r).unwrap(), serde_bytes(&r));
+        assert_eq!(
+            String::from_utf8(report(&r).unwrap()).unwrap(),
+            serde_bytes(&r)
+        );
         r.results.clear();
-        assert_eq!(report(&r).unwrap(), serde_bytes(&r));
+        assert_eq!(
+            String::from_utf8(report(&r).unwrap()).unwrap(),
+            serde_bytes(&r)
+        );
     }
 }

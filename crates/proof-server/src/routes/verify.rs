@@ -494,7 +494,7 @@ fn respond(
         .filter(|r| r.status == eval::Status::Fail)
         .map(|r| r.rule_id.as_str())
         .collect();
-    let body = report.to_pretty_json().map_err(|_| ApiError::internal())?;
+    let body = report.to_pretty_bytes().map_err(|_| ApiError::internal())?;
     let outcome = Outcome {
         failed_rules: Some(failed.join(",")),
         verdict: Some(verdict),
