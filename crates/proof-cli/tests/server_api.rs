@@ -150,6 +150,12 @@ fn api_suite(store_url: &str) {
         format!(r#"{{"policy_id":"audit","version":"1","context":{ctx}}}"#),
         format!(r#"{{"context":{ctx},"version":"1","policy_id":"audit"}}"#),
         format!(r#"{{"policy_id":"audit","context":{ctx},"version":"1"}}"#),
+        // An escape stops the one-pass reader inside the context, before it sees `version`:
+        // the lookup it made (the latest version) must not be used.
+        format!(
+            r#"{{"policy_id":"audit","context":{},"version":"1"}}"#,
+            ctx.replace("00Z", "00\\u005a")
+        ),
         format!(
             "{{\n \"version\": \"1\",\n \"policy_id\": \"audit\", \"options\": {{}},\n \"context\": {ctx}\n}}\n"
         ),

@@ -224,26 +224,25 @@ pub async fn verify(
     result
 }
 
+/// A policy lookup made for a request's `policy_id`, `version` and `policy_hash` (in that
+/// order), and what it found.
+type LookedUp = (Selection, Result<Arc<Ir>, ApiError>);
+type Selection = (Option<String>, Option<String>, Option<String>);
+
 /// `/verify` in one pass over the body, without a JSON tree, for requests as clients send
 /// them: plain strings, `policy_id` (and `version` or `policy_hash`) before `context`, and
 /// a context that [`eval::context::scan`] reads (it decodes and hashes in the same pass).
 /// The answer is the one the general path gives for the same body.
 ///
 /// `None` when the body is anything else; the caller then takes the general path, which
-/// accepts or refuses it and names the problem. `looked_up` holds the policy lookup made
-/// before giving up, so that the general path neither repeats it nor counts it twice (it
-/// is left empty when a member read after the lookup could change which policy is meant).
+/// accepts or refuses it and names the problem. `looked_up` then holds the policy lookup
+/// made before giving up, so that the general path need not repeat it (nor count it
+/// twice); it uses it only for a request with the same selection.
 async fn one_pass(
     state: &AppState,
     text: &str,
-    looked_up: &mut Option<Result<Arc<Ir>, ApiError>>,
+    looked_up: &mut Option<LookedUp>,
 ) -> Option<Result<Response, ApiError>> {
-    // Levels that may open below the body's object (the context and its arrays).
-    let room = state.settings.limits.json_depth.min(127).checked_sub(1)?;
-    let mut cur = Cursor::new(text);
-    if !cur.eat(b'{') {
-        return None;
-    }
     let mut req = Req {
         policy_id: None,
         version: None,
@@ -252,6 +251,30 @@ async fn one_pass(
         context: (),
         options: VerifyOptions::default(),
     };
+    let mut lookup = None;
+    let answer = read_one_pass(state, text, &mut req, &mut lookup).await;
+    if answer.is_none()
+        && let Some(found) = lookup
+    {
+        *looked_up = Some(((req.policy_id, req.version, req.policy_hash), found));
+    }
+    answer
+}
+
+/// [`one_pass`]'s reading: fills `req` from the body's members and `lookup` with the
+/// policy lookup once the context starts.
+async fn read_one_pass(
+    state: &AppState,
+    text: &str,
+    req: &mut Req<()>,
+    lookup: &mut Option<Result<Arc<Ir>, ApiError>>,
+) -> Option<Result<Response, ApiError>> {
+    // Levels that may open below the body's object (the context and its arrays).
+    let room = state.settings.limits.json_depth.min(127).checked_sub(1)?;
+    let mut cur = Cursor::new(text);
+    if !cur.eat(b'{') {
+        return None;
+    }
     let mut options_seen = false;
     let mut scanned: Option<(Arc<Ir>, Scanned, Instant)> = None;
     loop {
@@ -260,7 +283,8 @@ async fn one_pass(
             return None;
         }
         if scanned.is_some() && matches!(key, "policy_id" | "version" | "policy_hash" | "ir") {
-            *looked_up = None;
+            // Read after the lookup: it may mean another policy (and `req` does not say
+            // so, so the general path will not use the lookup).
             return None;
         }
         match key {
@@ -272,14 +296,15 @@ async fn one_pass(
                 req.options = options(&mut cur)?;
             }
             "context" if scanned.is_none() && req.policy_id.is_some() => {
-                let ir = match pick_ir(state, &req).await {
-                    Ok(ir) => ir,
-                    Err(e) => {
-                        *looked_up = Some(Err(e));
+                let found = pick_ir(state, req).await;
+                let ir = match &found {
+                    Ok(ir) => Arc::clone(ir),
+                    Err(_) => {
+                        *lookup = Some(found);
                         return None;
                     }
                 };
-                *looked_up = Some(Ok(Arc::clone(&ir)));
+                *lookup = Some(found);
                 let start = Instant::now();
                 let context = eval::context::scan(&ir.inputs, &mut cur, room)?;
                 scanned = Some((ir, context, start));
@@ -294,7 +319,7 @@ async fn one_pass(
         return None;
     }
     let (ir, Scanned { context, hash }, start) = scanned?;
-    let at = match as_of(&req) {
+    let at = match as_of(req) {
         Ok(at) => at,
         Err(e) => return Some(Err(e)),
     };
@@ -425,15 +450,23 @@ pub(super) fn decode<C: Tree>(ir: &Ir, req: &Req<C>) -> Result<Context, EvalErro
     eval::context::decode(&ir.inputs, &req.context).map_err(EvalError::from)
 }
 
-/// `/verify` for a parsed request; `looked_up` is the policy lookup already made for it.
+/// `/verify` for a parsed request; `looked_up` is a policy lookup already made for this
+/// body, used when it was made for the request's selection (and no embedded IR).
 async fn run<C: Tree + Sync>(
     state: &AppState,
     req: &Req<C>,
-    looked_up: Option<Result<Arc<Ir>, ApiError>>,
+    looked_up: Option<LookedUp>,
 ) -> Result<Response, ApiError> {
     let ir = match looked_up {
-        Some(ir) => ir?,
-        None => pick_ir(state, req).await?,
+        Some(((id, version, hash), ir))
+            if req.ir.is_none()
+                && id == req.policy_id
+                && version == req.version
+                && hash == req.policy_hash =>
+        {
+            ir?
+        }
+        _ => pick_ir(state, req).await?,
     };
     let at = as_of(req)?;
     let start = Instant::now();
