@@ -331,8 +331,9 @@ fn scan_bool(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<bool> {
 
 const HASH_PREFIX: &[u8] = b"sha256:";
 
-/// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`), checked
-/// digit by digit while decoding instead of scanned for the end of the string first.
+/// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`): its end
+/// is where a hash's closing quote must be, and decoding checks every byte before it, so
+/// the string is not scanned for its end first.
 fn scan_hex(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<[u8; 32]> {
     cur.peek()?;
     let (digest, len) = hex_at(cur.rest().as_bytes())?;
