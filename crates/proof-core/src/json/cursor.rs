@@ -69,28 +69,6 @@ impl<'a> Cursor<'a> {
         Some((inner, quoted))
     }
 
-    /// A string of exactly `len` bytes, none of them `"` or `\`, checked by `check` (which
-    /// must refuse control characters) rather than scanned: for values whose every byte is
-    /// validated anyway, such as hashes. Returns the string without and with its quotes.
-    pub fn fixed_str(
-        &mut self,
-        len: usize,
-        check: impl FnOnce(&'a [u8]) -> bool,
-    ) -> Option<(&'a str, &'a str)> {
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        let open = self.pos;
-        let close = open + 1 + len;
-        let inner = self.bytes().get(open + 1..close)?;
-        if self.bytes().get(close) != Some(&b'"') || !check(inner) {
-            return None;
-        }
-        let quoted = self.s.get(open..=close)?;
-        self.pos = close + 1;
-        Some((quoted.get(1..=len)?, quoted))
-    }
-
     /// The rest of the text from the current position (for peeking at a prefix).
     #[must_use]
     pub fn rest(&self) -> &'a str {
@@ -139,19 +117,6 @@ mod tests {
         assert_eq!(Cursor::new("\"a\tb\"").plain_str(), None);
         assert_eq!(Cursor::new("\"open").plain_str(), None);
         assert_eq!(Cursor::new("\"é\"").plain_str(), Some("é"));
-    }
-
-    #[test]
-    fn fixed_strings_need_the_exact_length_and_a_closing_quote() {
-        let hexish = |b: &[u8]| b.iter().all(u8::is_ascii_hexdigit);
-        assert_eq!(
-            Cursor::new("\"abcd\"").fixed_str(4, hexish),
-            Some(("abcd", "\"abcd\""))
-        );
-        assert_eq!(Cursor::new("\"abcde\"").fixed_str(4, hexish), None);
-        assert_eq!(Cursor::new("\"abc\"").fixed_str(4, hexish), None);
-        assert_eq!(Cursor::new("\"abc\"").fixed_str(40, hexish), None);
-        assert_eq!(Cursor::new("\"ab\"\"").fixed_str(3, hexish), None);
     }
 
     #[test]
