@@ -394,8 +394,12 @@ fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Ar
         return None;
     }
     canon.push(b'[');
-    if s == Scalar::Hex && cur.peek() != Some(b']') {
-        let items = scan_hex_items(cur, canon)?;
+    if s == Scalar::Hex {
+        let items = if cur.eat(b']') {
+            Vec::new()
+        } else {
+            scan_hex_items(cur, canon)?
+        };
         canon.push(b']');
         return Some(Array::Hex(items));
     }
@@ -403,24 +407,23 @@ fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Ar
     // holds every item the rest of the text could have.
     let rest = cur.rest().len();
     let mut out = match s {
-        Scalar::Hex => Array::Hex(Vec::new()),
         Scalar::Date => Array::Date(Vec::with_capacity(rest / 13 + 1)),
         Scalar::String => Array::String(Vec::new()),
         Scalar::Bool => Array::Bool(Vec::new()),
         Scalar::Duration => Array::Duration(Vec::new()),
-        Scalar::Number => return None,
+        Scalar::Hex | Scalar::Number => return None,
     };
     if !cur.eat(b']') {
         loop {
             match &mut out {
-                Array::Hex(v) => v.push(scan_hex(cur, canon)?),
                 Array::Date(v) => v.push(temporal::parse_date(scan_text(cur, canon)?).ok()?),
                 Array::String(v) => v.push(scan_text(cur, canon)?.to_owned()),
                 Array::Bool(v) => v.push(scan_bool(cur, canon)?),
                 Array::Duration(v) => {
                     v.push(temporal::parse_duration(scan_text(cur, canon)?).ok()?);
                 }
-                Array::Number(_) => return None,
+                // Taken above (hashes) or refused (numbers).
+                Array::Hex(_) | Array::Number(_) => return None,
             }
             if !cur.next(b']')? {
                 break;
