@@ -9,7 +9,6 @@ pub mod jwks;
 use crate::config::{AuthMode, AuthSettings};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -368,12 +367,9 @@ impl Authenticator {
 }
 
 /// Authenticates and authorises an API request by its route template (`route`): `None`
-/// when it may go on (with the verified [`Principal`] in its extensions when auth is on),
-/// else the 401, 403 or 503 problem response that refuses it. Run by the API's route layer
-/// ([`crate::routes::api`]).
-pub async fn authorize(state: &AppState, route: &str, req: &mut Request) -> Option<Response> {
-    // Auth off: every request goes on.
-    let auth = state.auth.as_ref()?;
+/// when it may go on (with the verified [`Principal`] in its extensions), else the 401, 403
+/// or 503 problem response that refuses it. Run by the API's route layer.
+pub async fn authorize(auth: &Authenticator, route: &str, req: &mut Request) -> Option<Response> {
     let method = req.method().as_str().to_owned();
     let authorization = req.headers().get(header::AUTHORIZATION).cloned();
     match auth.check(&method, route, authorization.as_ref()).await {

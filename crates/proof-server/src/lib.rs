@@ -6,7 +6,7 @@
 //! - [`store`]: the policy store trait with SQLite and PostgreSQL implementations
 //! - [`cache`]: the bounded compiled-IR cache
 //! - [`routes`]: the API and admin routers; [`extract`] and [`error`] turn bad input into
-//!   problem+json; [`openapi`] describes the API
+//!   problem+json; [`routes::openapi`] describes the API
 //! - [`telemetry`]: logs, request ids, HTTP metrics; [`metrics`]: every metric name
 //! - [`fsload`]: lists and policies from directories
 //! - [`auth`]: OAuth2 bearer tokens, scopes per route, the IdP's key cache
@@ -23,13 +23,15 @@ pub mod error;
 pub mod extract;
 pub mod fsload;
 pub mod metrics;
-pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tls;
+
+/// The OpenAPI document, derived from the routes ([`routes::openapi`]).
+pub use routes::openapi;
 
 use config::Settings;
 use proof_core::orchestrator::RuleSelector;

@@ -6,7 +6,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -78,12 +78,17 @@ pub struct RateLimits {
     pub ip: Option<Limiter>,
 }
 
-/// Takes one request from its client's bucket (or its IP's, when no client is
-/// authenticated): `None` when it may go on, else the 429 problem response with
-/// `Retry-After` that refuses it. Runs after [`crate::auth::authorize`], so the client is
-/// known.
-pub fn check(state: &AppState, req: &Request) -> Option<Response> {
-    let limits = &state.rate_limits;
+impl RateLimits {
+    /// Takes one request from its client's bucket (or its IP's, when no client is
+    /// authenticated): `None` when it may go on, else the 429 problem response with
+    /// `Retry-After` that refuses it, counted in `metrics`. Runs after
+    /// [`crate::auth::authorize`], so the client is known.
+    pub fn check(&self, metrics: &Metrics, req: &Request) -> Option<Response> {
+        check(self, metrics, req)
+    }
+}
+
+fn check(limits: &RateLimits, metrics: &Metrics, req: &Request) -> Option<Response> {
     if limits.client.is_none() && limits.ip.is_none() {
         // The default: no key to work out, nothing to count.
         return None;
@@ -100,7 +105,7 @@ pub fn check(state: &AppState, req: &Request) -> Option<Response> {
     };
     // No limiter of this kind: nothing to count.
     limiter?.take(&key).err().map(|wait| {
-        state.metrics.rate_limited(kind);
+        metrics.rate_limited(kind);
         let secs = wait.ceil().max(1.0) as u64;
         let mut resp = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

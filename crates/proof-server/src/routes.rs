@@ -4,6 +4,7 @@
 pub(crate) mod adapt;
 pub(crate) mod admin;
 pub(crate) mod compile;
+pub mod openapi;
 pub(crate) mod policies;
 pub(crate) mod verify;
 
@@ -54,7 +55,7 @@ pub fn api(state: &AppState) -> Router {
         .route("/policy/{id}", get(policies::get_policy))
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(policies::lists))
-        .route("/openapi.json", get(crate::openapi::serve))
+        .route("/openapi.json", get(openapi::serve))
         .route_layer(from_fn_with_state(state.clone(), guard));
     observed(r, state)
 }
@@ -70,10 +71,12 @@ async fn guard(
     next: Next,
 ) -> Response {
     let route = matched.as_ref().map_or("", MatchedPath::as_str);
-    let refused = match crate::auth::authorize(&state, route, &mut req).await {
-        None => crate::ratelimit::check(&state, &req),
-        refused => refused,
+    let refused = match &state.auth {
+        Some(auth) => crate::auth::authorize(auth, route, &mut req).await,
+        // Auth off: every request goes on.
+        None => None,
     };
+    let refused = refused.or_else(|| state.rate_limits.check(&state.metrics, &req));
     let mut resp = match refused {
         None => next.run(req).await,
         Some(refusal) => refusal,

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! `/openapi.json`. A test keeps `docs/openapi.json` equal to it.
 
-use crate::routes;
+use super as routes;
 use axum::Json;
 use utoipa::OpenApi;
 
