@@ -314,3 +314,74 @@ fn relative_links_in_the_docs_resolve() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// Every counter series whose label values are known at start, as `/metrics` must show it
+/// on a fresh replica (at 0), so that `rate()` and `absent()` work before the first event.
+const KNOWN_SERIES: &[(&str, &str, &[&str])] = &[
+    (
+        "proof_verify_total",
+        "verdict",
+        &["OK", "WARN", "FAIL", "error"],
+    ),
+    (
+        "proof_compile_total",
+        "result",
+        &["ok", "invalid", "conflict", "error"],
+    ),
+    ("proof_cache_requests_total", "result", &["hit", "miss"]),
+    (
+        "proof_auth_requests_total",
+        "result",
+        &["ok", "invalid_token", "insufficient_scope", "unavailable"],
+    ),
+    (
+        "proof_jwks_refresh_total",
+        "result",
+        &["ok", "error", "retry"],
+    ),
+    (
+        "proof_tls_handshakes_total",
+        "result",
+        &["ok", "error", "timeout"],
+    ),
+    ("proof_tls_reloads_total", "result", &["ok", "error"]),
+    (
+        "proof_tls_client_auth_total",
+        "result",
+        &[
+            "ok",
+            "none",
+            "missing",
+            "untrusted",
+            "expired",
+            "revoked",
+            "san_denied",
+            "rejected",
+        ],
+    ),
+    ("proof_rate_limited_total", "kind", &["client", "ip"]),
+    ("adapt_plans_total", "selector", &["basic", "weighted"]),
+];
+
+#[test]
+fn a_fresh_server_exports_every_known_counter_series_at_zero() {
+    let s = Server::start(&Spec::new(&support::sqlite_url("fresh")));
+    let (status, scrape) = get(&client(), &format!("{}/metrics", s.admin));
+    assert_eq!(status, 200);
+    for (name, label, values) in KNOWN_SERIES {
+        for v in *values {
+            let series = format!("{name}{{{label}=\"{v}\"}} 0");
+            assert!(
+                scrape.lines().any(|l| l == series),
+                "a fresh scrape lacks `{series}`:\n{scrape}"
+            );
+        }
+    }
+    for counter in [
+        "adapt_selected_rules_total 0",
+        "adapt_selection_failures_total 0",
+        "proof_store_errors_total 0",
+    ] {
+        assert!(scrape.lines().any(|l| l == counter), "lacks `{counter}`");
+    }
+}

@@ -897,6 +897,38 @@ fn jwks_cache_settings_take_effect() {
 }
 
 #[test]
+fn a_refetch_with_a_shorter_max_age_moves_the_background_refresh() {
+    let old = SigningKey::new("old", "RS256");
+    let new = SigningKey::new("new", "RS256");
+    let mut idp = Idp::start_with(&[&old], Some(300));
+    let s = start_raw(
+        &idp,
+        "  jwks: {min_ttl_s: 1, max_stale_s: 2, refetch_interval_s: 1}\n",
+    );
+    let old_token = idp.token("svc-rs", ALL);
+    assert_eq!(lists_status(&s, &old_token), 200);
+    // Before a rotation the IdP shortens its max-age from 300 s to 2 s.
+    idp.max_age = Some(2);
+    idp.restart(&[&new]);
+    let new_token = idp.token("svc-rs", ALL);
+    // The unknown kid makes the service refetch; the set it installs has a 2 s TTL.
+    assert_eq!(lists_status(&s, &new_token), 200);
+    assert_eq!(lists_status(&s, &old_token), 401);
+    let r0 = refreshes(&s);
+    // The background refresh follows the new TTL: the set never goes past TTL +
+    // max_stale_s (4 s), so the service stays ready, and it refreshes every 2 s or so.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(8) {
+        let ready = support::get(&support::client(), &format!("{}/readyz", s.admin));
+        assert_eq!(ready.0, 200, "after {:?}: {}", started.elapsed(), ready.1);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let r1 = refreshes(&s);
+    assert!(r1 >= r0 + 2.0, "background refreshes: {r0} -> {r1}");
+    assert_eq!(lists_status(&s, &new_token), 200);
+}
+
+#[test]
 fn the_idps_max_age_is_honoured_within_bounds() {
     let k1 = SigningKey::new("k1", "RS256");
     let idp = Idp::start_with(&[&k1], Some(1));

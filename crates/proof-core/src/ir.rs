@@ -49,8 +49,10 @@ pub struct Ir {
 pub struct LegalBasis {
     /// The act, e.g. `LkSG`.
     pub directive: String,
-    /// The provision, e.g. `§ 5 Abs. 1`.
-    pub article: String,
+    /// The provision, e.g. `§ 5 Abs. 1`; absent when the policy names only the act
+    /// (the member is then left out of the IR, so policies that give it hash as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
 }
 
 /// A declared input.

@@ -46,7 +46,8 @@ pub mod names {
     pub const TLS_RELOADS: &str = "proof_tls_reloads";
     /// Gauge `{cert}` (server, client_ca): notAfter as Unix seconds.
     pub const TLS_CERT_NOT_AFTER: &str = "proof_tls_cert_not_after_seconds";
-    /// Counter `{result}` (ok, none, missing, untrusted, expired, revoked, san_denied).
+    /// Counter `{result}` (ok, none, missing, untrusted, expired, revoked, san_denied,
+    /// rejected).
     pub const TLS_CLIENT_AUTH: &str = "proof_tls_client_auth";
     /// Counter `{result}` (ok, invalid_token, insufficient_scope, unavailable).
     pub const AUTH_REQUESTS: &str = "proof_auth_requests";
@@ -376,6 +377,24 @@ impl Metrics {
         zero(&jwks_refresh, &["ok", "error", "retry"]);
         zero(&tls_handshakes, &["ok", "error", "timeout"]);
         zero(&tls_reloads, &["ok", "error"]);
+        zero(
+            &tls_client_auth,
+            &[
+                "ok",
+                "none",
+                "missing",
+                "untrusted",
+                "expired",
+                "revoked",
+                "san_denied",
+                "rejected",
+            ],
+        );
+        for s in ["basic", "weighted"] {
+            let _ = adapt_plans.get_or_create(&SelectorLabel {
+                selector: s.to_owned(),
+            });
+        }
         Self {
             registry: Arc::new(r),
             http_requests,

@@ -95,7 +95,7 @@ impl<'s> Decoder<'s> {
                 value: s.clone(),
                 span: node.span,
             }),
-            NodeKind::Int(_) | NodeKind::Float(_) => {
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::OutOfRange(_) => {
                 let shown = self
                     .src
                     .get(node.span.offset..node.span.offset + node.span.len)
@@ -143,7 +143,7 @@ impl<'s> Decoder<'s> {
 
     fn expr_src(&mut self, node: &Node, what: &str) -> Option<ExprSrc> {
         let text = match &node.kind {
-            NodeKind::Str(s) => s.clone(),
+            NodeKind::Str(s) | NodeKind::OutOfRange(s) => s.clone(),
             NodeKind::Int(i) => i.to_string(),
             NodeKind::Float(f) => serde_json::Value::from(*f).to_string(),
             NodeKind::Bool(b) => b.to_string(),
@@ -257,14 +257,19 @@ impl<'s> Decoder<'s> {
                 item,
                 "a `legal_basis` entry",
                 &["directive", "article"],
-                &["directive", "article"],
+                &["directive"],
             ) else {
                 continue;
             };
             let d = f.get("directive").and_then(|n| self.text(n, "`directive`"));
-            let a = f.get("article").and_then(|n| self.text(n, "`article`"));
-            if let (Some(d), Some(a)) = (d, a) {
-                if d.value.trim().is_empty() || a.value.trim().is_empty() {
+            // `article` is optional; given, it must be a string (else reported, `None`).
+            let article = match f.get("article") {
+                None => Some(None),
+                Some(n) => self.text(n, "`article`").map(Some),
+            };
+            if let (Some(d), Some(a)) = (d, article) {
+                let empty_article = a.as_ref().is_some_and(|t| t.value.trim().is_empty());
+                if d.value.trim().is_empty() || empty_article {
                     self.report(
                         Code::EmptyLegalBasis,
                         "a `legal_basis` entry has an empty `directive` or `article`",
@@ -273,7 +278,7 @@ impl<'s> Decoder<'s> {
                 }
                 p.legal_basis.push(LegalBasis {
                     directive: d.value,
-                    article: a.value,
+                    article: a.map(|t| t.value),
                 });
             }
         }

@@ -51,6 +51,11 @@ pub enum NodeKind {
     Int(i64),
     /// A float.
     Float(f64),
+    /// A plain scalar that YAML 1.2 reads as a number but that neither an `i64` nor a
+    /// finite `f64` holds (`1e400`, `.inf`, `.nan`, a 20-digit integer), kept as its text.
+    /// It counts as a number where a string is expected, and as its text elsewhere (so
+    /// `policy_hash` is the same as for the string).
+    OutOfRange(String),
     /// A string.
     Str(String),
     /// A sequence.
@@ -66,7 +71,7 @@ impl NodeKind {
         match self {
             Self::Null => "nothing",
             Self::Bool(_) => "a boolean",
-            Self::Int(_) | Self::Float(_) => "a number",
+            Self::Int(_) | Self::Float(_) | Self::OutOfRange(_) => "a number",
             Self::Str(_) => "a string",
             Self::Seq(_) => "a list",
             Self::Map(_) => "a mapping",
@@ -284,7 +289,7 @@ impl Builder<'_> {
                 Some(key) => pairs.push((key, node)),
                 None => {
                     let name = match node.kind {
-                        NodeKind::Str(s) => s,
+                        NodeKind::Str(s) | NodeKind::OutOfRange(s) => s,
                         NodeKind::Int(i) => i.to_string(),
                         NodeKind::Float(f) => f.to_string(),
                         NodeKind::Bool(b) => b.to_string(),
@@ -315,25 +320,37 @@ fn resolve(s: &str) -> NodeKind {
         "false" | "False" | "FALSE" => return NodeKind::Bool(false),
         _ => {}
     }
-    let int = |digits: &str, radix: u32| i64::from_str_radix(digits, radix).ok().map(NodeKind::Int);
+    let out_of_range = || Some(NodeKind::OutOfRange(s.to_owned()));
+    let int = |digits: &str, radix: u32| {
+        i64::from_str_radix(digits, radix)
+            .ok()
+            .map(NodeKind::Int)
+            .or_else(out_of_range)
+    };
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let parsed = if let Some(h) = s.strip_prefix("0x") {
+    let parsed = if let Some(h) = s.strip_prefix("0x").filter(|h| !h.is_empty()) {
         h.bytes()
             .all(|c| c.is_ascii_hexdigit())
             .then(|| int(h, 16))
             .flatten()
-    } else if let Some(o) = s.strip_prefix("0o") {
+    } else if let Some(o) = s.strip_prefix("0o").filter(|o| !o.is_empty()) {
         o.bytes()
             .all(|c| (b'0'..=b'7').contains(&c))
             .then(|| int(o, 8))
             .flatten()
     } else if !unsigned.is_empty() && unsigned.bytes().all(|c| c.is_ascii_digit()) {
-        s.parse::<i64>().ok().map(NodeKind::Int)
-    } else if is_core_float(unsigned) {
-        s.parse::<f64>()
+        s.parse::<i64>()
             .ok()
-            .filter(|f| f.is_finite())
-            .map(NodeKind::Float)
+            .map(NodeKind::Int)
+            .or_else(out_of_range)
+    } else if is_core_float(unsigned) {
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => Some(NodeKind::Float(f)),
+            _ => out_of_range(),
+        }
+    } else if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(s, ".nan" | ".NaN" | ".NAN")
+    {
+        out_of_range()
     } else {
         None
     };
@@ -369,6 +386,7 @@ impl Node {
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
             NodeKind::Float(f) => Value::from(*f),
+            NodeKind::OutOfRange(s) => Value::String(s.clone()),
             NodeKind::Str(s) => Value::String(s.clone()),
             NodeKind::Seq(items) => Value::Array(items.iter().map(Self::to_json).collect()),
             NodeKind::Map(pairs) => Value::Object(
@@ -449,8 +467,19 @@ mod tests {
             ("e5", NodeKind::Str("e5".into())),
             (
                 "99999999999999999999",
-                NodeKind::Str("99999999999999999999".into()),
+                NodeKind::OutOfRange("99999999999999999999".into()),
             ),
+            ("1e400", NodeKind::OutOfRange("1e400".into())),
+            ("-1e400", NodeKind::OutOfRange("-1e400".into())),
+            (".inf", NodeKind::OutOfRange(".inf".into())),
+            ("-.Inf", NodeKind::OutOfRange("-.Inf".into())),
+            (".NaN", NodeKind::OutOfRange(".NaN".into())),
+            (
+                "0x1FFFFFFFFFFFFFFFF",
+                NodeKind::OutOfRange("0x1FFFFFFFFFFFFFFFF".into()),
+            ),
+            ("0x", NodeKind::Str("0x".into())),
+            ("inf", NodeKind::Str("inf".into())),
         ] {
             assert_eq!(resolve(text), want, "{text}");
         }

@@ -56,6 +56,9 @@ pub struct Jwks {
     /// Held while fetching (single flight); holds when the last forced refetch started.
     fetching: tokio::sync::Mutex<Option<Instant>>,
     jwks_uri: std::sync::Mutex<Option<String>>,
+    /// Woken whenever any fetch installs a set, so the background task sleeps on the TTL
+    /// of the set in force, not on one it computed before a refetch.
+    installed: tokio::sync::Notify,
     metrics: Metrics,
 }
 
@@ -85,6 +88,7 @@ impl Jwks {
             })),
             fetching: tokio::sync::Mutex::new(None),
             jwks_uri: std::sync::Mutex::new(settings.jwks_uri.clone()),
+            installed: tokio::sync::Notify::new(),
             metrics,
         }))
     }
@@ -173,6 +177,7 @@ impl Jwks {
     }
 
     /// Refreshes the set whenever its TTL runs out (sooner after a failure) until `stop`.
+    /// A set installed by another fetch (an unknown `kid`) restarts the wait on its TTL.
     pub async fn run(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             let s = self.current();
@@ -181,8 +186,17 @@ impl Jwks {
                 None => Duration::ZERO,
             }
             .max(Duration::from_secs(1));
+            // Registered before the generation check, so an install between the two is
+            // not missed.
+            let installed = self.installed.notified();
+            tokio::pin!(installed);
+            installed.as_mut().enable();
+            if self.current().generation != s.generation {
+                continue;
+            }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
+                () = &mut installed => continue,
                 _ = stop.wait_for(|s| *s) => return,
             }
             if let Err(e) = self.refresh().await {
@@ -339,6 +353,7 @@ impl Jwks {
             Ok(mut g) => *g = set,
             Err(p) => *p.into_inner() = set,
         }
+        self.installed.notify_waiters();
         self.metrics.jwks_loaded(n);
         tracing::info!(keys = n, ttl_s = ttl.as_secs(), "JWKS fetched");
         Ok(())
