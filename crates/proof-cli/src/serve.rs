@@ -144,7 +144,7 @@ pub fn run(a: &ServeArgs) -> Result<Exit> {
     if a.check_config {
         return check(&s);
     }
-    telemetry::init_logging(&s.log).map_err(anyhow::Error::msg)?;
+    let _log = telemetry::init_logging(&s.log).map_err(anyhow::Error::msg)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -363,6 +363,18 @@ const KNOWN_SERIES: &[(&str, &str, &[&str])] = &[
     ("adapt_plans_total", "selector", &["basic", "weighted"]),
 ];
 
+/// The same for the connection counters, per listener.
+const CONNECTION_SERIES: &[(&str, &[&str])] = &[
+    (
+        "proof_connections_refused_total",
+        &["listener_full", "peer_full"],
+    ),
+    (
+        "proof_connections_timed_out_total",
+        &["header_timeout", "idle_timeout"],
+    ),
+];
+
 #[test]
 fn a_fresh_server_exports_every_known_counter_series_at_zero() {
     let s = Server::start(&Spec::new(&support::sqlite_url("fresh")));
@@ -377,7 +389,16 @@ fn a_fresh_server_exports_every_known_counter_series_at_zero() {
             );
         }
     }
+    for (name, reasons) in CONNECTION_SERIES {
+        for listener in ["api", "admin"] {
+            for r in *reasons {
+                let series = format!("{name}{{listener=\"{listener}\",reason=\"{r}\"}} 0");
+                assert!(scrape.lines().any(|l| l == series), "lacks `{series}`");
+            }
+        }
+    }
     for counter in [
+        "proof_log_lines_dropped_total 0",
         "adapt_selected_rules_total 0",
         "adapt_selection_failures_total 0",
         "proof_store_errors_total 0",

@@ -182,23 +182,38 @@ fn body_and_depth_limits_take_effect() {
     );
 }
 
+/// A request that holds its processing slot until the request timeout: its token names a
+/// key the service must fetch from an IdP that accepts the connection and never answers.
 fn stalled_request(api: &str) -> TcpStream {
     let mut t = TcpStream::connect(api.trim_start_matches("http://")).unwrap();
-    t.write_all(b"POST /verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    // Header {"alg":"RS256","typ":"at+jwt","kid":"k1"}; the rest is never looked at.
+    t.write_all(b"GET /lists HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.e30.c2ln\r\n\r\n").unwrap();
     t
+}
+
+/// The `auth` lines of a service whose IdP never answers (`silent` accepts connections
+/// into its backlog and reads nothing).
+fn silent_idp(silent: &std::net::TcpListener) -> String {
+    format!(
+        "auth: {{mode: oauth2, issuer: \"http://{}\", audience: https://proof.test, jwks: {{timeout_ms: 3000, retries: 0}}}}",
+        silent.local_addr().unwrap()
+    )
 }
 
 #[test]
 fn request_timeout_and_concurrency_take_effect() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let s = Server::start(
         &Spec::new(&support::sqlite_url("tmo"))
-            .yaml("limits: {request_timeout_ms: 400, concurrency: 1}"),
+            .yaml("limits: {request_timeout_ms: 400, body_read_timeout_ms: 400, concurrency: 1}")
+            .yaml(&silent_idp(&silent)),
     );
     let start = Instant::now();
     let mut stalled = stalled_request(&s.api);
     std::thread::sleep(Duration::from_millis(50));
-    // the only slot is taken by the stalled request: this one waits for it
-    let (_, _) = get(&client(), &format!("{}/lists", s.api));
+    // The only slot is taken by the stalled request: this one (public) waits for it.
+    let (status, _) = get(&client(), &format!("{}/openapi.json", s.api));
+    assert_eq!(status, 200);
     assert!(
         start.elapsed() >= Duration::from_millis(300),
         "with concurrency 1 the second request waited only {:?}",
@@ -213,12 +228,13 @@ fn request_timeout_and_concurrency_take_effect() {
 
     let fast = Server::start(
         &Spec::new(&support::sqlite_url("tmo"))
-            .yaml("limits: {request_timeout_ms: 2000, concurrency: 8}"),
+            .yaml("limits: {request_timeout_ms: 2000, body_read_timeout_ms: 1000, concurrency: 8}")
+            .yaml(&silent_idp(&silent)),
     );
     let _stalled = stalled_request(&fast.api);
     std::thread::sleep(Duration::from_millis(50));
     let start = Instant::now();
-    assert_eq!(get(&client(), &format!("{}/lists", fast.api)).0, 200);
+    assert_eq!(get(&client(), &format!("{}/openapi.json", fast.api)).0, 200);
     assert!(
         start.elapsed() < Duration::from_millis(1500),
         "a free slot answered after {:?}",

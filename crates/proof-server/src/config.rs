@@ -23,7 +23,7 @@ pub use server::{
     AdaptSettings, CacheSettings, Features, Listener, Readiness, SelectorKind, Shutdown,
 };
 pub use store::{Secret, StoreSettings};
-pub use telemetry::{LogFormat, LogSettings};
+pub use telemetry::{LogFormat, LogSettings, ProbeLevel};
 pub use tls::{ClientAuthMode, TlsSettings, TlsVersion};
 
 use serde::Deserialize;
@@ -31,7 +31,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 49] = [
+pub const LEAVES: [&str; 56] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -41,6 +41,11 @@ pub const LEAVES: [&str; 49] = [
     "limits.body_bytes",
     "limits.json_depth",
     "limits.request_timeout_ms",
+    "limits.body_read_timeout_ms",
+    "limits.header_read_timeout_ms",
+    "limits.idle_timeout_ms",
+    "limits.max_connections",
+    "limits.max_connections_per_peer",
     "limits.concurrency",
     "limits.client_rps",
     "limits.client_burst",
@@ -52,6 +57,8 @@ pub const LEAVES: [&str; 49] = [
     "features.allow_embedded_ir",
     "log.level",
     "log.format",
+    "log.probe_level",
+    "log.queue_lines",
     "readiness.require_lists",
     "adapt.selector",
     "adapt.weights_file",
@@ -176,6 +183,7 @@ impl Settings {
         self.limits.validate(&mut p);
         self.cache.validate(&mut p);
         self.adapt.validate(&mut p);
+        self.log.validate(&mut p);
         self.tls.validate(&mut p);
         self.auth.validate(self.dev, &mut p);
         if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {

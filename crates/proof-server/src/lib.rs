@@ -11,6 +11,8 @@
 //! - [`fsload`]: lists and policies from directories
 //! - [`auth`]: OAuth2 bearer tokens, scopes per route, the IdP's key cache
 //! - [`tls`]: TLS and client certificates on the API listener, reloaded without restart
+//! - [`conn`]: the accept loop of both listeners: connection caps, header-read and idle
+//!   timeouts
 //!
 //! Lifecycle: [`Application::build`] binds both listeners and prepares state, then
 //! [`Application::run_until_stopped`] serves until the shutdown future resolves and drains
@@ -19,6 +21,7 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod fsload;
@@ -221,36 +224,57 @@ impl Application {
     ) -> std::io::Result<()> {
         let grace = Duration::from_millis(self.state.settings.shutdown.grace_ms);
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
         let router = routes::api(&self.state);
         if let Some(j) = self.state.auth.as_ref().and_then(|a| a.jwks()) {
             tokio::spawn(Arc::clone(j).run(rx.clone()));
         }
+        let limits = conn::ConnLimits::new(&self.state.settings.limits, 2, conn::open_file_limit());
+        let metrics = self.state.metrics.clone();
         let api = async {
             match self.tls {
                 Some(t) => {
                     tokio::spawn(Arc::clone(&t).watch(rx.clone()));
-                    tls::serve::serve(self.api, router, t, rx.clone()).await;
-                    Ok(())
+                    conn::serve(
+                        self.api,
+                        "api",
+                        router,
+                        t,
+                        limits,
+                        metrics.clone(),
+                        rx.clone(),
+                    )
+                    .await;
                 }
                 None => {
-                    axum::serve(
+                    let plain = Arc::new(conn::Plain);
+                    conn::serve(
                         self.api,
-                        router.into_make_service_with_connect_info::<SocketAddr>(),
+                        "api",
+                        router,
+                        plain,
+                        limits,
+                        metrics.clone(),
+                        rx.clone(),
                     )
-                    .with_graceful_shutdown(stopped(rx.clone()))
-                    .await
+                    .await;
                 }
             }
         };
-        let admin = axum::serve(self.admin, routes::admin(&self.state))
-            .with_graceful_shutdown(stopped(rx.clone()));
-        let servers = async { tokio::try_join!(api, admin.into_future()).map(|_| ()) };
+        let admin = conn::serve(
+            self.admin,
+            "admin",
+            routes::admin(&self.state),
+            Arc::new(conn::Plain),
+            limits,
+            metrics.clone(),
+            rx.clone(),
+        );
+        let servers = async {
+            tokio::join!(api, admin);
+        };
         tokio::pin!(servers);
         tokio::select! {
-            r = &mut servers => return r,
+            () = &mut servers => return Ok(()),
             () = shutdown => {}
         }
         tracing::info!(
@@ -259,7 +283,7 @@ impl Application {
         );
         let _ = tx.send(true);
         match tokio::time::timeout(grace, servers).await {
-            Ok(r) => r,
+            Ok(()) => Ok(()),
             Err(_) => {
                 tracing::warn!("grace period over; closing remaining connections");
                 Ok(())

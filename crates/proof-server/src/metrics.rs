@@ -59,7 +59,40 @@ pub mod names {
     pub const JWKS_LAST_SUCCESS: &str = "proof_jwks_last_success_timestamp_seconds";
     /// Counter `{kind}` (client, ip): requests refused with 429.
     pub const RATE_LIMITED: &str = "proof_rate_limited";
+    /// Gauge `{listener}` (api, admin): open connections.
+    pub const CONNECTIONS_OPEN: &str = "proof_connections_open";
+    /// Counter `{listener, reason}` (listener_full, peer_full): connections closed at
+    /// accept because a cap was reached.
+    pub const CONNECTIONS_REFUSED: &str = "proof_connections_refused";
+    /// Counter `{listener, reason}` (header_timeout, idle_timeout): connections the
+    /// service closed because the client was too slow or silent.
+    pub const CONNECTIONS_TIMED_OUT: &str = "proof_connections_timed_out";
+    /// Counter: log lines dropped because the log writer's queue was full.
+    pub const LOG_LINES_DROPPED: &str = "proof_log_lines_dropped";
 }
+
+/// `{listener}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabel {
+    /// `api` or `admin`.
+    pub listener: &'static str,
+}
+
+/// `{listener, reason}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnLabels {
+    /// `api` or `admin`.
+    pub listener: &'static str,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// Listener names, as labels.
+pub const LISTENERS: [&str; 2] = ["api", "admin"];
+/// Reasons a connection is refused at accept.
+pub const REFUSED_REASONS: [&str; 2] = ["listener_full", "peer_full"];
+/// Reasons the service closes a connection.
+pub const TIMEOUT_REASONS: [&str; 2] = ["header_timeout", "idle_timeout"];
 
 /// `{kind}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -208,6 +241,16 @@ pub struct Metrics {
     pub jwks_last_success: Gauge,
     /// Requests refused by the rate limits.
     pub rate_limited: Family<KindLabel, Counter>,
+    /// Open connections per listener.
+    pub connections_open: Family<ListenerLabel, Gauge>,
+    /// Connections refused at accept.
+    pub connections_refused: Family<ConnLabels, Counter>,
+    /// Connections closed for a slow or silent client.
+    pub connections_timed_out: Family<ConnLabels, Counter>,
+    /// Log lines dropped (copied from the log writer at each scrape).
+    pub log_lines_dropped: Counter,
+    /// Serialises copying the log writer's count, so concurrent scrapes add it once.
+    log_sync: Arc<std::sync::Mutex<()>>,
 }
 
 impl Default for Metrics {
@@ -245,6 +288,39 @@ impl Metrics {
         let jwks_keys = Gauge::default();
         let jwks_last_success = Gauge::default();
         let rate_limited = Family::<KindLabel, Counter>::default();
+        let connections_open = Family::<ListenerLabel, Gauge>::default();
+        let connections_refused = Family::<ConnLabels, Counter>::default();
+        let connections_timed_out = Family::<ConnLabels, Counter>::default();
+        let log_lines_dropped = Counter::default();
+        for listener in LISTENERS {
+            let _ = connections_open.get_or_create(&ListenerLabel { listener });
+            for reason in REFUSED_REASONS {
+                let _ = connections_refused.get_or_create(&ConnLabels { listener, reason });
+            }
+            for reason in TIMEOUT_REASONS {
+                let _ = connections_timed_out.get_or_create(&ConnLabels { listener, reason });
+            }
+        }
+        r.register(
+            names::CONNECTIONS_OPEN,
+            "Open connections per listener",
+            connections_open.clone(),
+        );
+        r.register(
+            names::CONNECTIONS_REFUSED,
+            "Connections closed at accept because the listener's or the peer's cap was reached",
+            connections_refused.clone(),
+        );
+        r.register(
+            names::CONNECTIONS_TIMED_OUT,
+            "Connections closed because a request head did not arrive in time or the connection stayed idle",
+            connections_timed_out.clone(),
+        );
+        r.register(
+            names::LOG_LINES_DROPPED,
+            "Log lines dropped because the log writer's queue was full",
+            log_lines_dropped.clone(),
+        );
         for k in ["client", "ip"] {
             let _ = rate_limited.get_or_create(&KindLabel { kind: k.to_owned() });
         }
@@ -419,6 +495,23 @@ impl Metrics {
             jwks_keys,
             jwks_last_success,
             rate_limited,
+            connections_open,
+            connections_refused,
+            connections_timed_out,
+            log_lines_dropped,
+            log_sync: Arc::new(std::sync::Mutex::new(())),
+        }
+    }
+
+    /// Raises `proof_log_lines_dropped_total` to `total`, the log writer's own count.
+    pub fn sync_log_drops(&self, total: u64) {
+        let _one = match self.log_sync.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let have = self.log_lines_dropped.get();
+        if total > have {
+            self.log_lines_dropped.inc_by(total - have);
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod adapt;
 pub(crate) mod admin;
+mod admit;
 pub(crate) mod compile;
 pub mod openapi;
 pub(crate) mod policies;
@@ -21,7 +22,6 @@ use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower::limit::GlobalConcurrencyLimitLayer;
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
@@ -36,12 +36,11 @@ async fn method_not_allowed() -> ApiError {
 }
 
 fn observed(router: Router<AppState>, state: &AppState) -> Router {
+    let slots = admit::Slots::new(state);
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(GlobalConcurrencyLimitLayer::new(
-            state.settings.limits.concurrency,
-        ))
+        .layer(from_fn_with_state(slots, admit::admit))
         .layer(from_fn_with_state(state.clone(), telemetry::observe))
         .with_state(state.clone())
 }

@@ -1,11 +1,13 @@
-//! Logging and request observation: JSON log lines, a request id per request (`x-request-id`
-//! honoured when well formed, else generated), one access-log line and the HTTP metrics per
-//! request, the request timeout, and the 403 for connections whose client certificate was
+//! Logging and request observation: JSON log lines written by a thread of their own through
+//! a bounded queue (a full queue drops lines and counts them, it never blocks a request), a
+//! request id per request (`x-request-id` honoured when well formed, else generated), one
+//! access-log line (probes at `log.probe_level`) and the HTTP metrics per request, the
+//! request timeout, and the 403 for connections whose client certificate was
 //! refused (see [`crate::tls`]); a verified client's SAN is logged as `client_san`. Context
 //! contents are never logged: handlers log policy id, `ir_hash`, `context_hash` and rule ids
 //! only.
 
-use crate::config::{LogFormat, LogSettings};
+use crate::config::{LogFormat, LogSettings, ProbeLevel};
 use crate::error::ApiError;
 use crate::metrics::{HttpLabels, RouteLabel};
 use crate::state::AppState;
@@ -15,22 +17,48 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global log subscriber (once per process; later calls are ignored).
+/// Keeps the log writer thread running; dropping it flushes the queued lines.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// The writer's count of dropped lines; the subscriber is process-wide, and so is this.
+static DROPPED: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
+
+/// Log lines dropped so far because the writer's queue was full.
+#[must_use]
+pub fn dropped_log_lines() -> u64 {
+    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
+}
+
+/// Installs the global log subscriber, writing to stdout from a thread of its own through
+/// a queue of `log.queue_lines` lines (once per process; later calls are ignored).
 ///
 /// # Errors
 /// When `level` is not a valid filter.
-pub fn init_logging(log: &LogSettings) -> Result<(), String> {
+pub fn init_logging(log: &LogSettings) -> Result<LogGuard, String> {
     let filter =
         EnvFilter::try_new(&log.level).map_err(|e| format!("`log.level` `{}`: {e}", log.level))?;
+    if DROPPED.get().is_some() {
+        return Ok(LogGuard { _writer: None });
+    }
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(log.queue_lines)
+        .lossy(true)
+        .thread_name("proof-log")
+        .finish(std::io::stdout());
+    let dropped = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    let _ = match log.format {
+        .with_writer(writer);
+    let installed = match log.format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -39,7 +67,13 @@ pub fn init_logging(log: &LogSettings) -> Result<(), String> {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
-    Ok(())
+    if installed.is_err() {
+        return Ok(LogGuard { _writer: None });
+    }
+    let _ = DROPPED.set(dropped);
+    Ok(LogGuard {
+        _writer: Some(guard),
+    })
 }
 
 /// The route template a request matched, carried from the router to the outer middleware.
@@ -103,6 +137,25 @@ pub struct Outcome {
     pub active_rules: Option<String>,
 }
 
+/// The admin listener's probe routes, whose access-log lines go at `log.probe_level`.
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// `tracing::span!` or `tracing::event!` at a level chosen at run time (the macros take a
+/// constant level).
+macro_rules! at_level {
+    ($level:expr, $kind:ident, $($rest:tt)*) => {
+        match $level {
+            ProbeLevel::Trace => tracing::$kind!(tracing::Level::TRACE, $($rest)*),
+            ProbeLevel::Debug => tracing::$kind!(tracing::Level::DEBUG, $($rest)*),
+            ProbeLevel::Info => tracing::$kind!(tracing::Level::INFO, $($rest)*),
+            ProbeLevel::Warn => tracing::$kind!(tracing::Level::WARN, $($rest)*),
+            ProbeLevel::Error => tracing::$kind!(tracing::Level::ERROR, $($rest)*),
+        }
+    };
+}
+
 /// Outer layer: request id, timeout, access log and HTTP metrics.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let rid = req
@@ -112,9 +165,16 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .unwrap_or_else(new_request_id);
     let method = req.method().to_string();
     let start = Instant::now();
+    let level = if is_probe(req.uri().path()) {
+        state.settings.log.probe_level
+    } else {
+        ProbeLevel::Info
+    };
     // Handlers say what they learnt in an `Outcome`, and middleware records the client on
     // the span, so each request is one log line with everything known about it.
-    let span = tracing::info_span!(
+    let span = at_level!(
+        level,
+        span,
         "request",
         request_id = %rid,
         client_san = tracing::field::Empty,
@@ -171,7 +231,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         resp.headers_mut().insert("x-request-id", v);
     }
     span.in_scope(|| {
-        tracing::info!(
+        at_level!(
+            level,
+            event,
             method,
             route,
             status,

@@ -52,6 +52,11 @@ pub struct Spec {
     pub policy_dir: Option<PathBuf>,
     pub extra_yaml: String,
     pub env: Vec<(String, String)>,
+    /// The server's open-file limit (set with `prlimit`), if not the test's own.
+    pub open_files: Option<u64>,
+    /// Whether the test keeps reading the server's stdout after `listening` (when not, the
+    /// pipe fills up and the server's log writer can write no more).
+    pub drain_stdout: bool,
 }
 
 impl Spec {
@@ -62,7 +67,17 @@ impl Spec {
             policy_dir: Some(root().join("policies")),
             extra_yaml: String::new(),
             env: Vec::new(),
+            open_files: None,
+            drain_stdout: true,
         }
+    }
+    pub fn stop_reading_stdout(mut self) -> Self {
+        self.drain_stdout = false;
+        self
+    }
+    pub fn open_files(mut self, n: u64) -> Self {
+        self.open_files = Some(n);
+        self
     }
     pub fn lists(mut self, dir: PathBuf) -> Self {
         self.lists_dir = dir;
@@ -106,7 +121,7 @@ impl Server {
             spec.extra_yaml
         );
         std::fs::write(&config, yaml).unwrap();
-        Self::start_with_config(&config, &spec.env)
+        Self::spawn(&config, &[], &spec.env, spec.open_files, spec.drain_stdout)
     }
 
     pub fn start_with_config(config: &Path, env: &[(String, String)]) -> Self {
@@ -115,7 +130,27 @@ impl Server {
 
     /// `proof serve --config CONFIG ARGS...`.
     pub fn start_with_args(config: &Path, args: &[&str], env: &[(String, String)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proof"));
+        Self::spawn(config, args, env, None, true)
+    }
+
+    fn spawn(
+        config: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+        open_files: Option<u64>,
+        drain_stdout: bool,
+    ) -> Self {
+        let mut cmd = match open_files {
+            // prlimit sets the limit and then executes the server in its place.
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(env!("CARGO_BIN_EXE_proof"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_proof")),
+        };
         cmd.args(["serve", "--config"])
             .arg(config)
             .args(args)
@@ -132,9 +167,9 @@ impl Server {
         let sink = Arc::clone(&logs);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && v["message"] == "listening"
-                {
+                let parsed = serde_json::from_str::<serde_json::Value>(&line).ok();
+                let listening = parsed.as_ref().is_some_and(|v| v["message"] == "listening");
+                if let Some(v) = parsed.filter(|_| listening) {
                     let api = format!(
                         "{}://{}",
                         v["scheme"].as_str().unwrap_or("http"),
@@ -143,6 +178,12 @@ impl Server {
                     let _ = tx.send((api, v["admin"].as_str().unwrap_or("").to_owned()));
                 }
                 sink.lock().unwrap().push(line);
+                if listening && !drain_stdout {
+                    // Keep the pipe open, unread, for as long as the test runs.
+                    loop {
+                        std::thread::park();
+                    }
+                }
             }
         });
         let (api, admin) = match rx.recv_timeout(Duration::from_secs(60)) {

@@ -1,4 +1,5 @@
-//! The `limits` section: request sizes, time-outs, concurrency and rate limits.
+//! The `limits` section: request sizes, time-outs, concurrency, connection caps and rate
+//! limits.
 
 use serde::Deserialize;
 
@@ -12,7 +13,22 @@ pub struct Limits {
     pub json_depth: usize,
     /// Longest a request may take, in milliseconds.
     pub request_timeout_ms: u64,
-    /// Most requests processed at once; more wait.
+    /// Longest a client may take to send a request body once its head has arrived, in
+    /// milliseconds; slower clients get 408 `body_timeout` and the connection is closed.
+    pub body_read_timeout_ms: u64,
+    /// Longest a connection may take from its first byte of a request head to the end of
+    /// that head, in milliseconds; then it is closed.
+    pub header_read_timeout_ms: u64,
+    /// Longest a connection may stay open without a request in progress and without a
+    /// byte of a new one, in milliseconds (keep-alive and fresh connections alike).
+    pub idle_timeout_ms: u64,
+    /// Most open connections per listener; more are closed at once and counted. Lowered
+    /// at startup to what the process's open-file limit allows.
+    pub max_connections: usize,
+    /// Most open connections per peer IP address, per listener.
+    pub max_connections_per_peer: usize,
+    /// Most requests processed at once; more wait. A request takes its slot only once
+    /// its whole body has arrived.
     pub concurrency: usize,
     /// Requests per second per OAuth2 client (token bucket refill); 0 = no limit.
     pub client_rps: f64,
@@ -31,6 +47,11 @@ impl Default for Limits {
             body_bytes: 1 << 20,
             json_depth: 64,
             request_timeout_ms: 10_000,
+            body_read_timeout_ms: 5_000,
+            header_read_timeout_ms: 5_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 4_096,
+            max_connections_per_peer: 512,
             concurrency: 256,
             client_rps: 0.0,
             client_burst: 20,
@@ -46,6 +67,11 @@ impl Limits {
             ("limits.body_bytes", self.body_bytes),
             ("limits.json_depth", self.json_depth),
             ("limits.concurrency", self.concurrency),
+            ("limits.max_connections", self.max_connections),
+            (
+                "limits.max_connections_per_peer",
+                self.max_connections_per_peer,
+            ),
         ] {
             if v == 0 {
                 p.push(format!("`{name}` must be greater than 0"));
@@ -66,8 +92,20 @@ impl Limits {
                 ));
             }
         }
-        if self.request_timeout_ms == 0 {
-            p.push("`limits.request_timeout_ms` must be greater than 0".into());
+        for (name, v) in [
+            ("limits.request_timeout_ms", self.request_timeout_ms),
+            ("limits.body_read_timeout_ms", self.body_read_timeout_ms),
+            ("limits.header_read_timeout_ms", self.header_read_timeout_ms),
+            ("limits.idle_timeout_ms", self.idle_timeout_ms),
+        ] {
+            if v == 0 {
+                p.push(format!("`{name}` must be greater than 0"));
+            }
+        }
+        if self.body_read_timeout_ms > self.request_timeout_ms {
+            p.push(
+                "`limits.body_read_timeout_ms` must not exceed `limits.request_timeout_ms`".into(),
+            );
         }
     }
 }

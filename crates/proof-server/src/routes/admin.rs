@@ -60,6 +60,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 
 /// `GET /metrics`: Prometheus text format 0.0.4.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    state
+        .metrics
+        .sync_log_drops(crate::telemetry::dropped_log_lines());
     let body = state.metrics.encode().map_err(|_| ApiError::internal())?;
     Ok((
         [(
