@@ -4,9 +4,10 @@
 //!
 //! A connection with no request in progress is waiting for a head. If bytes of one have
 //! arrived, it has `header_read` from the first of them to finish it; if none have, it may
-//! stay `idle` from the end of its last request (or from accept). Either way the deadline
-//! only moves later, except when the first byte of a head arrives, which wakes the
-//! connection's task ([`Activity::head_started`]).
+//! stay `idle` from the end of its last request (or from accept). The connection's task
+//! looks at least every half of the shorter timeout ([`Activity::next_check`]), so it sees
+//! a head begin before that head's deadline and then sleeps until exactly that deadline,
+//! without any wake-up per request.
 
 use super::ConnLimits;
 use std::pin::Pin;
@@ -15,7 +16,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Notify;
 
 /// Milliseconds since the connection's start, plus one, so that 0 can mean "never".
 type Stamp = u64;
@@ -26,7 +26,6 @@ pub struct Activity {
     in_progress: AtomicUsize,
     idle_since: AtomicU64,
     head_since: AtomicU64,
-    head: Notify,
 }
 
 /// A request in progress; dropping it ends the request.
@@ -47,7 +46,6 @@ impl Activity {
             in_progress: AtomicUsize::new(0),
             idle_since: AtomicU64::new(1),
             head_since: AtomicU64::new(0),
-            head: Notify::new(),
         }
     }
 
@@ -73,7 +71,6 @@ impl Activity {
             && self.head_since.load(Ordering::Relaxed) == 0
         {
             self.head_since.store(self.now(), Ordering::Relaxed);
-            self.head.notify_one();
         }
     }
 
@@ -84,21 +81,18 @@ impl Activity {
         }
     }
 
-    /// Resolves when the first byte of a request head arrives.
-    pub async fn head_started(&self) {
-        self.head.notified().await;
-    }
-
-    /// When to look again: the current deadline, or one period from now while a request
-    /// is in progress (no deadline can come sooner than that).
+    /// When to look again: the current deadline, but no later than half the shorter
+    /// timeout from now (a head that begins meanwhile has at least that long left).
     pub fn next_check(&self, l: &ConnLimits) -> Instant {
+        let tick = Instant::now() + (l.idle.min(l.header_read) / 2).max(Duration::from_millis(5));
         if self.in_progress.load(Ordering::Relaxed) > 0 {
-            return Instant::now() + l.idle.min(l.header_read);
+            return tick;
         }
-        match self.head_since.load(Ordering::Relaxed) {
+        let deadline = match self.head_since.load(Ordering::Relaxed) {
             0 => self.at(self.idle_since.load(Ordering::Relaxed), l.idle),
             h => self.at(h, l.header_read),
-        }
+        };
+        deadline.min(tick)
     }
 
     /// Why the connection is to be closed now, if it is.
