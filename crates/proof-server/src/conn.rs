@@ -302,7 +302,6 @@ impl<H: Handshake> Connection<H> {
                     shutting_down = true;
                     conn.as_mut().graceful_shutdown();
                 }
-                () = activity.head_started() => {}
                 () = &mut check => {
                     if let Some(reason) = activity.expired(&self.limits) {
                         self.metrics

@@ -101,22 +101,67 @@ pub struct KindLabel {
     pub kind: String,
 }
 
-/// `{route, method, status}`.
+/// `{route, method, status}`. Static strings and a number, so counting a request
+/// allocates nothing.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    /// Route template, e.g. `/policy/{id}`, or `unmatched`.
-    pub route: String,
-    /// HTTP method.
-    pub method: String,
+    /// Route template (one of [`ROUTES`]), `unmatched`, or `other`.
+    pub route: &'static str,
+    /// HTTP method ([`method_label`]).
+    pub method: &'static str,
     /// Status code.
-    pub status: String,
+    pub status: u16,
 }
 
 /// `{route}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabel {
     /// Route template.
-    pub route: String,
+    pub route: &'static str,
+}
+
+/// Every route template of both routers: the values of the `route` label. A template not
+/// listed here is counted as `other` (a unit test in `routes` keeps the list complete).
+pub const ROUTES: [&str; 11] = [
+    "/verify",
+    "/proof/adapt",
+    "/policy/compile",
+    "/policy/{id}",
+    "/policies",
+    "/lists",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/cache/flush",
+];
+
+/// The `route` label of a matched route template.
+#[must_use]
+pub fn route_label(template: &str) -> &'static str {
+    ROUTES
+        .iter()
+        .find(|r| **r == template)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The `method` label: the method's name for the standard ones, else `other`.
+#[must_use]
+pub fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }
 
 /// `{verdict}`.

@@ -40,9 +40,19 @@ fn observed(router: Router<AppState>, state: &AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(slots, admit::admit))
-        .layer(from_fn_with_state(state.clone(), telemetry::observe))
+        .layer(from_fn_with_state((state.clone(), slots), outer))
         .with_state(state.clone())
+}
+
+/// The outer layer of both routers: observation (request id, timeout, access log,
+/// metrics) around admission (the body, then a slot). One layer rather than two, because
+/// every `from_fn` layer clones the services inside it on each request.
+async fn outer(
+    State((state, slots)): State<(AppState, admit::Slots)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    telemetry::observe(&state, req, |req| admit::admit(&slots, req, next)).await
 }
 
 /// The public API.
@@ -93,4 +103,25 @@ pub fn admin(state: &AppState) -> Router {
         .route("/cache/flush", post(admin::flush))
         .route_layer(from_fn(telemetry::tag_route));
     observed(r, state)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+    use utoipa::OpenApi as _;
+
+    #[test]
+    fn every_route_template_has_its_own_metric_label() {
+        let api = super::openapi::ApiDoc::openapi();
+        let admin = ["/healthz", "/readyz", "/metrics", "/cache/flush"];
+        let templates: Vec<&str> = api.paths.paths.keys().map(String::as_str).collect();
+        assert!(templates.len() >= 6, "{templates:?}");
+        for t in templates.into_iter().chain(admin) {
+            assert_eq!(
+                crate::metrics::route_label(t),
+                t,
+                "`{t}` is not in metrics::ROUTES"
+            );
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! Logging and request observation: JSON log lines written by a thread of their own through
-//! a bounded queue (a full queue drops lines and counts them, it never blocks a request), a
+//! Logging and request observation: JSON log lines written by a thread of their own
+//! ([`log_writer`]: a full buffer drops lines and counts them, it never blocks a request), a
 //! request id per request (`x-request-id` honoured when well formed, else generated), one
 //! access-log line (probes at `log.probe_level`) and the HTTP metrics per request, the
 //! request timeout, and the 403 for connections whose client certificate was
@@ -12,49 +12,48 @@ use crate::error::ApiError;
 use crate::metrics::{HttpLabels, RouteLabel};
 use crate::state::AppState;
 use crate::tls::ClientIdentity;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-/// Keeps the log writer thread running; dropping it flushes the queued lines.
+mod log_writer;
+
+/// Keeps the log writer thread running; dropping it writes the pending lines.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _writer: Option<log_writer::Flusher>,
 }
 
-/// The writer's count of dropped lines; the subscriber is process-wide, and so is this.
-static DROPPED: OnceLock<tracing_appender::non_blocking::ErrorCounter> = OnceLock::new();
+/// The log writer's buffer; the subscriber is process-wide, and so is this.
+static WRITER: OnceLock<Arc<log_writer::Shared>> = OnceLock::new();
 
-/// Log lines dropped so far because the writer's queue was full.
+/// Log lines dropped so far because `log.queue_lines` lines were pending.
 #[must_use]
 pub fn dropped_log_lines() -> u64 {
-    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
+    WRITER.get().map_or(0, |w| w.dropped())
 }
 
-/// Installs the global log subscriber, writing to stdout from a thread of its own through
-/// a queue of `log.queue_lines` lines (once per process; later calls are ignored).
+/// Installs the global log subscriber, writing to stdout from a thread of its own with up
+/// to `log.queue_lines` lines pending (once per process; later calls are ignored).
 ///
 /// # Errors
-/// When `level` is not a valid filter.
+/// When `level` is not a valid filter, or the writer thread cannot start.
 pub fn init_logging(log: &LogSettings) -> Result<LogGuard, String> {
     let filter =
         EnvFilter::try_new(&log.level).map_err(|e| format!("`log.level` `{}`: {e}", log.level))?;
-    if DROPPED.get().is_some() {
+    if WRITER.get().is_some() {
         return Ok(LogGuard { _writer: None });
     }
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(log.queue_lines)
-        .lossy(true)
-        .thread_name("proof-log")
-        .finish(std::io::stdout());
-    let dropped = writer.error_counter();
+    let (writer, flusher) = log_writer::start(log.queue_lines, std::io::stdout())
+        .map_err(|e| format!("cannot start the log writer: {e}"))?;
+    let shared = Arc::clone(&writer.0);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
@@ -70,15 +69,15 @@ pub fn init_logging(log: &LogSettings) -> Result<LogGuard, String> {
     if installed.is_err() {
         return Ok(LogGuard { _writer: None });
     }
-    let _ = DROPPED.set(dropped);
+    let _ = WRITER.set(shared);
     Ok(LogGuard {
-        _writer: Some(guard),
+        _writer: Some(flusher),
     })
 }
 
 /// The route template a request matched, carried from the router to the outer middleware.
 #[derive(Clone)]
-struct RouteTag(String);
+struct RouteTag(&'static str);
 
 /// Inner layer (per matched route) of the admin listener: records the route template on
 /// the response. The API's route layer does the same through [`tag`].
@@ -90,7 +89,7 @@ pub async fn tag_route(matched: Option<MatchedPath>, req: Request, next: Next) -
 
 /// Puts the matched route template on `resp` for [`observe`]'s access log and metrics.
 pub fn tag(resp: &mut Response, matched: Option<&MatchedPath>) {
-    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let route = matched.map_or("unmatched", |m| crate::metrics::route_label(m.as_str()));
     resp.extensions_mut().insert(RouteTag(route));
 }
 
@@ -156,14 +155,19 @@ macro_rules! at_level {
     };
 }
 
-/// Outer layer: request id, timeout, access log and HTTP metrics.
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The outer layer's work around `inner` (the rest of the stack): request id, timeout,
+/// access log and HTTP metrics.
+pub async fn observe<F, Fut>(state: &AppState, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let rid = req
         .headers()
         .get("x-request-id")
         .and_then(valid_request_id)
         .unwrap_or_else(new_request_id);
-    let method = req.method().to_string();
+    let method = crate::metrics::method_label(req.method());
     let start = Instant::now();
     let level = if is_probe(req.uri().path()) {
         state.settings.log.probe_level
@@ -192,7 +196,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             Some(ClientIdentity::Rejected { code, detail }) => {
                 ApiError::new(StatusCode::FORBIDDEN, code, detail).into_response()
             }
-            _ => next.run(req).await,
+            _ => inner(req).await,
         }
     };
     let mut resp = match tokio::time::timeout(timeout, run.instrument(span.clone())).await {
@@ -207,7 +211,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let route = resp
         .extensions_mut()
         .remove::<RouteTag>()
-        .map_or_else(|| "unmatched".to_owned(), |t| t.0);
+        .map_or("unmatched", |t| t.0);
     let o = resp
         .extensions_mut()
         .remove::<Outcome>()
@@ -217,15 +221,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let m = &state.metrics;
     m.http_requests
         .get_or_create(&HttpLabels {
-            route: route.clone(),
-            method: method.clone(),
-            status: status.to_string(),
+            route,
+            method,
+            status,
         })
         .inc();
     m.http_duration
-        .get_or_create(&RouteLabel {
-            route: route.clone(),
-        })
+        .get_or_create(&RouteLabel { route })
         .observe(elapsed.as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);

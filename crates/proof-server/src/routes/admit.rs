@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::{Body, HttpBody as _};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -35,7 +35,7 @@ impl Slots {
 }
 
 /// Reads the body, then waits for a slot, then runs the request.
-pub async fn admit(State(s): State<Slots>, req: Request, next: Next) -> Response {
+pub async fn admit(s: &Slots, req: Request, next: Next) -> Response {
     let req = if req.body().size_hint().exact() == Some(0) {
         req
     } else {
