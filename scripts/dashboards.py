@@ -101,12 +101,18 @@ overview = dashboard("proof-overview", "proof: overview", [
         ('sum by (result) (rate(proof_tls_handshakes_total[$__rate_interval]))', "handshake {{result}}"),
         ('sum by (result) (rate(proof_tls_client_auth_total[$__rate_interval]))', "client cert {{result}}")], unit="ops"),
     series("Compiles", [('sum by (result) (rate(proof_compile_total[$__rate_interval]))', "{{result}}")], unit="ops"),
+    series("Connections", [('sum by (listener) (proof_connections_open)', "open {{listener}}")],
+           desc="Open connections per listener; each is capped by limits.max_connections."),
+    series("Connections refused and timed out", [
+        ('sum by (listener, reason) (rate(proof_connections_refused_total[$__rate_interval]))', "refused {{listener}} {{reason}}"),
+        ('sum by (listener, reason) (rate(proof_connections_timed_out_total[$__rate_interval]))', "closed {{listener}} {{reason}}")], unit="ops",
+           desc="Connections closed at accept by a cap, and slow or idle clients cut off (docs/configuration.md)."),
     series("Adapt selection latency", [
         ('histogram_quantile(0.95, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p95"),
         ('histogram_quantile(0.99, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p99")], unit="s"),
     series("Adapt: selected rules", [('sum(rate(adapt_selected_rules_total[$__rate_interval]))', "rules/s"),
                                      ('sum by (selector) (rate(adapt_plans_total[$__rate_interval]))', "plans/s {{selector}}")], unit="ops"),
-], "Verdicts, latency, errors, cache, auth, TLS and the orchestrator of proof serve.")
+], "Verdicts, latency, errors, cache, auth, TLS, connections and the orchestrator of proof serve.")
 
 AVAIL_30D = (f'1 - ((sum(increase(proof_http_requests_total{{{API},status=~"5.."}}[30d])) or vector(0))'
              f' / sum(increase(proof_http_requests_total{{{API}}}[30d])))')

