@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Keeps N slow clients connected to HOST:PORT for SECONDS, for scripts/load-slow.sh.
 
+Usage: slow-clients.py HOST:PORT N SECONDS [SOURCES] [RAMP]
+
 Three kinds, in turn: idle (connects, sends nothing), slow head (a request head sent one
 byte a second, never finished), slow body (a complete head declaring 100,000 body bytes,
 then one byte a second). Connections come from SOURCES loopback addresses (127.0.0.2, ...),
-so a per-peer cap does not stand in for the per-listener one. A connection the server
-closes is opened again, so N stay connected. Prints one JSON line when done: opened,
+so a per-peer cap does not stand in for the per-listener one. The first connections are
+spread over RAMP seconds (default 5), as a population of clients would arrive, rather than
+all in one instant (which would also make their time-outs fall due together). A
+connection the server closes is opened again, so N stay connected. Prints one JSON line when done: opened,
 closed by the server, and connected at the end. Traffic goes to the given loopback
 address only and stops after SECONDS."""
 import json
@@ -17,6 +21,7 @@ import time
 host, port = sys.argv[1].rsplit(":", 1)
 n, seconds = int(sys.argv[2]), float(sys.argv[3])
 sources = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+ramp = float(sys.argv[5]) if len(sys.argv) > 5 else 5.0
 if not host.startswith("127."):
     sys.exit("slow-clients.py sends only to loopback addresses")
 HEAD = b"POST /verify HTTP/1.1\r\nHost: load\r\nContent-Type: application/json\r\nX-Slow: "
@@ -53,12 +58,16 @@ def trickle(s):
         pass
 
 
-for i in range(n):
-    open_one(i)
-end = time.monotonic() + seconds
-next_tick = time.monotonic()
+start = time.monotonic()
+end = start + seconds
+next_tick = start
+started = 0
 while time.monotonic() < end:
-    for key, _ in sel.select(timeout=0.2):
+    due = n if ramp <= 0 else min(n, int(n * (time.monotonic() - start) / ramp) + 1)
+    while started < due:
+        open_one(started)
+        started += 1
+    for key, _ in sel.select(timeout=0.05):
         s = key.fileobj
         try:
             data = s.recv(4096)
