@@ -32,14 +32,17 @@ impl FromRequest<AppState> for JsonBytes {
         axum::body::to_bytes(req.into_body(), limit)
             .await
             .map(JsonBytes)
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("the request body exceeds {limit} bytes"),
-                )
-            })
+            .map_err(|_| body_too_large(limit))
     }
+}
+
+/// The 413 for a body over `limit` bytes (here and in admission, which reads bodies first).
+pub fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the request body exceeds {limit} bytes"),
+    )
 }
 
 /// True for `application/json` and `*/*+json` media types, in any case, with or without

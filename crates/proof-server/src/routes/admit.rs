@@ -42,7 +42,7 @@ pub async fn admit(s: &Slots, req: Request, next: Next) -> Response {
         let (parts, body) = req.into_parts();
         match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, s.body_bytes)).await {
             Ok(Ok(bytes)) => Request::from_parts(parts, Body::from(bytes)),
-            Ok(Err(_)) => return too_large(s.body_bytes),
+            Ok(Err(_)) => return crate::extract::body_too_large(s.body_bytes).into_response(),
             Err(_) => {
                 let mut resp = ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
@@ -63,13 +63,4 @@ pub async fn admit(s: &Slots, req: Request, next: Next) -> Response {
     // goes on without a slot rather than failing.
     let _slot = s.slots.acquire().await.ok();
     next.run(req).await
-}
-
-fn too_large(limit: usize) -> Response {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
-        format!("the request body exceeds {limit} bytes"),
-    )
-    .into_response()
 }
