@@ -106,6 +106,10 @@ pub enum Evidence {
         found: Option<Vec<String>>,
         /// The list's name.
         list: String,
+        /// `non_membership` against a list that records designations: each found hash with
+        /// the designations it matched (`eu-fsf:EU.3579.2 via imo`), in `found` order.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        matched: Option<Vec<Matched>>,
         /// `membership`: the hashes missing from the list, hex, sorted.
         #[serde(skip_serializing_if = "Option::is_none")]
         missing: Option<Vec<String>>,
@@ -119,6 +123,15 @@ pub enum Evidence {
         /// The right side's value.
         rhs: Json,
     },
+}
+
+/// A hash found on a list, and the designations behind it. Members in name order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Matched {
+    /// `DESIGNATION via SCHEME`, sorted.
+    pub designations: Vec<String>,
+    /// The hash, hex.
+    pub hash: String,
 }
 
 /// The verifier's report.
@@ -625,6 +638,27 @@ fn membership(
     hits.sort_unstable();
     hits.dedup();
     let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
+    let matched = (!want_in && list.has_designations()).then(|| {
+        hits.iter()
+            .zip(&hits_hex)
+            .map(|(h, hex)| Matched {
+                designations: list
+                    .designations_of(h)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect(),
+                hash: hex.clone(),
+            })
+            .collect::<Vec<_>>()
+    });
+    let shown: Vec<String> = match &matched {
+        Some(m) => m
+            .iter()
+            .map(|m| format!("{} ({})", m.hash, m.designations.join(", ")))
+            .collect(),
+        None => hits_hex.clone(),
+    };
     let what = &rule.lhs;
     let (n, list_name) = (items.len(), &list.name);
     let detail = match (want_in, hits_hex.is_empty()) {
@@ -633,7 +667,7 @@ fn membership(
         (false, false) => format!(
             "{} of {n} `{what}` hashes found on list `{list_name}`: {}",
             hits_hex.len(),
-            first_few(&hits_hex)
+            first_few(&shown)
         ),
         (true, false) => format!(
             "{} of {n} `{what}` hashes missing from list `{list_name}`: {}",
@@ -650,6 +684,7 @@ fn membership(
         checked: n,
         found,
         list: list.name.clone(),
+        matched,
         missing,
         root: list.root_hex().to_owned(),
     };
@@ -679,6 +714,7 @@ mod tests {
                 checked: 1,
                 found: hashes.clone(),
                 list: "l".into(),
+                matched: None,
                 missing: None,
                 root: "00".into(),
             },
@@ -686,6 +722,7 @@ mod tests {
                 checked: 1,
                 found: None,
                 list: "l".into(),
+                matched: None,
                 missing: hashes.clone(),
                 root: "00".into(),
             },

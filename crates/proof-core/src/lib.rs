@@ -8,6 +8,7 @@
 //! - [`ir`]: the IR v1 model, its canonical JSON bytes and its hashes
 //! - [`eval`]: context JSON → validated context → evaluation → [`eval::Report`]
 //! - [`lists`]: reference lists as Merkle sets, identifier normalisation, the root registry
+//! - [`ids`]: typed identifier commitments (LEI, IMO, BIC, VAT, register numbers, name keys)
 //! - [`orchestrator`]: rule selection and deterministic, cost-ordered plans (`proof adapt`)
 //!
 //! Shared pieces: [`diag`] (diagnostics with spans and stable codes), [`hash`] (RFC 8785
@@ -41,6 +42,7 @@
 pub mod diag;
 pub mod eval;
 pub mod hash;
+pub mod ids;
 pub mod ir;
 pub mod json;
 pub mod lists;

@@ -5,6 +5,7 @@
 //! does not know is an error for the caller, never a pass. File format and hashing:
 //! `docs/lists.md`.
 
+mod id_list;
 pub mod merkle;
 pub mod normalize;
 
@@ -63,6 +64,9 @@ pub enum LeafKind {
     Region,
     /// Hashes given directly, one per line.
     Hash,
+    /// Typed identifiers and name keys (CSV columns `scheme`, `value`, `designation`), as
+    /// `proof lists import` writes them from an official file.
+    Id,
 }
 
 impl LeafKind {
@@ -73,6 +77,7 @@ impl LeafKind {
             Self::Entity => "entity",
             Self::Region => "region",
             Self::Hash => "hash",
+            Self::Id => "id",
         }
     }
 }
@@ -92,6 +97,9 @@ pub struct RefList {
     root_hex: String,
     /// Entries in the file before de-duplication.
     pub entries: usize,
+    /// Per leaf (parallel to `leaves`), the designations it came from, each as
+    /// `DESIGNATION via SCHEME`; empty for lists without designations.
+    designations: Vec<Box<[Box<str>]>>,
 }
 
 impl RefList {
@@ -112,7 +120,57 @@ impl RefList {
             root,
             root_hex: hex::encode(root),
             entries,
+            designations: Vec::new(),
         }
+    }
+
+    /// Builds a list from leaves that each name a designation (`DESIGNATION via SCHEME`);
+    /// a leaf given several times keeps every distinct designation, sorted.
+    #[must_use]
+    pub fn from_designated(
+        name: impl Into<String>,
+        kind: LeafKind,
+        mut tagged: Vec<([u8; 32], String)>,
+    ) -> Self {
+        let entries = tagged.len();
+        tagged.sort_unstable();
+        tagged.dedup();
+        let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(tagged.len());
+        let mut designations: Vec<Box<[Box<str>]>> = Vec::with_capacity(tagged.len());
+        let mut current: Vec<Box<str>> = Vec::new();
+        for (leaf, d) in tagged {
+            if leaves.last() != Some(&leaf) {
+                if !leaves.is_empty() {
+                    designations.push(std::mem::take(&mut current).into_boxed_slice());
+                }
+                leaves.push(leaf);
+            }
+            current.push(d.into_boxed_str());
+        }
+        if !leaves.is_empty() {
+            designations.push(current.into_boxed_slice());
+        }
+        let mut list = Self::from_leaves(name, kind, leaves);
+        list.entries = entries;
+        list.designations = designations;
+        list
+    }
+
+    /// The designations behind `leaf` (`DESIGNATION via SCHEME`), when the list records
+    /// them and holds the leaf.
+    #[must_use]
+    pub fn designations_of(&self, leaf: &[u8; 32]) -> Option<&[Box<str>]> {
+        if self.designations.is_empty() {
+            return None;
+        }
+        let i = self.leaves.binary_search(leaf).ok()?;
+        self.designations.get(i).map(|d| &**d)
+    }
+
+    /// True when the list records, per leaf, the designations it came from.
+    #[must_use]
+    pub fn has_designations(&self) -> bool {
+        !self.designations.is_empty() || self.kind == LeafKind::Id
     }
 
     /// The Merkle root.
@@ -162,7 +220,7 @@ pub struct ListError {
     pub message: String,
 }
 
-fn list_err(line: usize, message: impl Into<String>) -> ListError {
+pub(crate) fn list_err(line: usize, message: impl Into<String>) -> ListError {
     ListError {
         line,
         message: message.into(),
@@ -172,8 +230,9 @@ fn list_err(line: usize, message: impl Into<String>) -> ListError {
 /// Parses a list file.
 ///
 /// Lines starting with `#` before the data are `# key: value` metadata. The first data line
-/// decides the format: a CSV header with exactly one of the columns `entity_id` or
-/// `region`, or a hash (then every data line is one hash). Blank lines are skipped.
+/// decides the format: a CSV header with the columns `scheme` and `value` (typed
+/// identifiers, [`LeafKind::Id`]), a CSV header with exactly one of the columns `entity_id`
+/// or `region`, or a hash (then every data line is one hash). Blank lines are skipped.
 ///
 /// # Errors
 /// [`ListError`] naming the line and the problem.
@@ -200,17 +259,21 @@ pub fn parse_list(default_name: &str, text: &str) -> Result<RefList, ListError> 
         return Err(list_err(0, "the file has no header and no entries"));
     };
     let rest = text.lines().skip(data_start);
-    let (kind, leaves) = if parse_hash(first).is_ok() {
-        (LeafKind::Hash, hash_lines(data_start, rest)?)
-    } else {
-        let data: String = rest.collect::<Vec<_>>().join("\n");
-        csv_leaves(data_start, &data)?
-    };
     let name = meta
         .get("name")
         .cloned()
         .unwrap_or_else(|| default_name.to_owned());
-    let mut list = RefList::from_leaves(name, kind, leaves);
+    let mut list = if parse_hash(first).is_ok() {
+        RefList::from_leaves(name, LeafKind::Hash, hash_lines(data_start, rest)?)
+    } else {
+        let data: String = rest.collect::<Vec<_>>().join("\n");
+        if id_list::is_header(first) {
+            RefList::from_designated(name, LeafKind::Id, id_list::leaves(data_start, &data)?)
+        } else {
+            let (kind, leaves) = csv_leaves(data_start, &data)?;
+            RefList::from_leaves(name, kind, leaves)
+        }
+    };
     list.meta = meta;
     Ok(list)
 }

@@ -70,6 +70,7 @@ fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
             checked,
             found,
             list,
+            matched,
             missing,
             root,
         } => {
@@ -78,6 +79,19 @@ fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
             hash_list(out, inner, &mut first, "found", found.as_deref())?;
             key(out, inner, &mut first, "list")?;
             string(out, list)?;
+            if let Some(m) = matched {
+                key(out, inner, &mut first, "matched")?;
+                array(out, inner, m, |out, m| {
+                    let mut first = true;
+                    out.push(b'{');
+                    key(out, inner + 2, &mut first, "designations")?;
+                    array(out, inner + 2, &m.designations, |out, d| string(out, d))?;
+                    key(out, inner + 2, &mut first, "hash")?;
+                    string(out, &m.hash)?;
+                    close(out, inner + 1, b'}');
+                    Ok(())
+                })?;
+            }
             hash_list(out, inner, &mut first, "missing", missing.as_deref())?;
             key(out, inner, &mut first, "root")?;
             string(out, root)?;
@@ -238,6 +252,16 @@ mod tests {
                         checked: 3,
                         found: Some(vec!["ab".into(), "c\"d".into()]),
                         list: "l".into(),
+                        matched: Some(vec![
+                            super::super::Matched {
+                                designations: vec!["un:QDe.004 via imo".into(), "x".into()],
+                                hash: "ab".into(),
+                            },
+                            super::super::Matched {
+                                designations: vec![],
+                                hash: "c\"d".into(),
+                            },
+                        ]),
                         missing: None,
                         root: "00".into(),
                     }),
@@ -251,6 +275,7 @@ mod tests {
                         checked: 0,
                         found: None,
                         list: String::new(),
+                        matched: Some(vec![]),
                         missing: Some(vec![]),
                         root: "ff".into(),
                     }),
