@@ -105,6 +105,20 @@ pub fn write_out(out: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// Writes `text` to `path` whole or not at all: into a temporary file beside it, then
+/// renamed over it, so a failed or interrupted run never leaves a partial file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write `{}`", path.display())
+    })
+}
+
 /// Finds the file for `--policy`: an existing path, else `DIR/ID.yml` or `DIR/ID.yaml`.
 pub fn resolve_policy(spec: &str, dir: &Path) -> Result<(PathBuf, Option<String>)> {
     let direct = PathBuf::from(spec);

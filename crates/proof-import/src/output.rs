@@ -1,0 +1,88 @@
+//! The imported list file: provenance header lines, then one CSV row per leaf.
+
+use crate::{IMPORTER, Import};
+use proof_core::lists::{LeafKind, RefList};
+
+/// The list file's text. The same import gives the same bytes.
+///
+/// # Errors
+/// Only if CSV writing fails, which writing to memory does not.
+pub fn render(name: &str, imp: &Import) -> Result<String, csv::Error> {
+    let mut head: Vec<(String, String)> = vec![
+        ("name".into(), name.into()),
+        ("format".into(), imp.format.label().into()),
+    ];
+    let sources: Vec<String> = imp
+        .sources
+        .iter()
+        .map(|(f, h)| format!("{f} sha256:{h}"))
+        .collect();
+    head.push(("source".into(), sources.join("; ")));
+    for (k, v) in &imp.publisher {
+        head.push(((*k).into(), v.clone()));
+    }
+    head.push(("importer".into(), IMPORTER.into()));
+    head.push((
+        "weak_aliases".into(),
+        if imp.weak_aliases {
+            "included"
+        } else {
+            "excluded"
+        }
+        .into(),
+    ));
+    head.push(("entries_read".into(), imp.read.to_string()));
+    head.push(("entries_emitted".into(), imp.emitted.to_string()));
+    head.push(("entries_rejected".into(), imp.entries_rejected.to_string()));
+    head.push(("values_rejected".into(), imp.values_rejected.to_string()));
+    for (i, (at, why)) in imp.rejected.iter().enumerate() {
+        head.push((format!("rejected_{}", i + 1), format!("{at}: {why}")));
+    }
+    for (k, v) in &imp.notes {
+        head.push(((*k).into(), v.to_string()));
+    }
+    let list = to_list(name, imp);
+    head.push(("rows".into(), imp.rows.len().to_string()));
+    head.push(("leaves".into(), list.len().to_string()));
+    head.push(("root".into(), list.root_hex().to_owned()));
+    let mut out = String::new();
+    for (k, v) in head {
+        let v: String = v
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        out.push_str(&format!("# {k}: {v}\n"));
+    }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(["scheme", "value", "key", "designation", "source"])?;
+    for r in &imp.rows {
+        w.write_record([r.scheme.as_str(), &r.value, r.key, &r.designation, r.source])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    Ok(out)
+}
+
+/// The list the rows make, as the verifier will load it.
+#[must_use]
+pub fn to_list(name: &str, imp: &Import) -> RefList {
+    let tagged = imp
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let scheme = proof_core::ids::Scheme::parse(&r.scheme).ok()?;
+            let via = if r.key.is_empty() {
+                r.scheme.clone()
+            } else {
+                format!("{}/{}", r.scheme, r.key)
+            };
+            Some((
+                proof_core::ids::leaf(scheme, &r.value),
+                format!("{} via {via}", r.designation),
+            ))
+        })
+        .collect();
+    RefList::from_designated(name, LeafKind::Id, tagged)
+}
