@@ -4,12 +4,15 @@
 
 mod adapt;
 mod commit;
+mod context;
 mod exit;
 mod lists;
 mod load;
 mod policy;
 mod remote;
+mod report;
 mod serve;
+mod suppliers;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -40,11 +43,17 @@ enum Command {
     /// Lint or compile a policy file.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
-    /// Inspect reference lists.
+    /// Inspect reference lists and import the official sanctions files.
     #[command(subcommand)]
     Lists(lists::ListsCommand),
-    /// Print the hashes a context uses for entity identifiers or region codes.
+    /// Print the hashes a context uses: typed identifiers (--scheme), entities, regions.
     Commit(commit::CommitArgs),
+    /// Build contexts from supplier master data.
+    #[command(subcommand)]
+    Context(context::ContextCommand),
+    /// Explain reports: the designations and suppliers behind failed rules.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
     /// Plan the rules a context needs (cheapest first); evaluate the plan unless --dry-run.
@@ -69,6 +78,8 @@ fn main() -> std::process::ExitCode {
         Command::Policy(c) => policy::run(c),
         Command::Lists(c) => lists::run(c),
         Command::Commit(a) => commit::run(&a),
+        Command::Context(c) => context::run(c),
+        Command::Report(c) => report::run(c),
         Command::Verify(a) => verify::run(&a),
         Command::Adapt(a) => adapt::run(&a),
         Command::Serve(a) => serve::run(&a),

@@ -1,0 +1,213 @@
+//! `proof context build`: supplier master data and list files to a context, and the
+//! private index behind its hashes (`docs/suppliers.md`).
+
+use crate::exit::Exit;
+use crate::load::{list_file, policy_ir, write_atomic};
+use crate::suppliers::{self, Map, Supplier, Target};
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use proof_core::types::{Scalar, Type};
+use serde_json::{Map as JsonMap, Value, json};
+use sha2::{Digest as _, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum ContextCommand {
+    /// Build a context from a supplier CSV and list files; optionally the private index.
+    #[command(after_help = "\
+Examples:
+  proof context build --policy lksg.v1.1 --suppliers suppliers.csv \\
+      --list sanctions_root=lists/un.csv --list high_risk_root=lists/high-risk-regions.csv \\
+      -o ctx.json --index idx.json
+  proof context build --policy lksg.v1.1 --suppliers export.csv --map map.yaml ...
+
+Supplier columns (docs/suppliers.md): supplier_id and name (required), country, lei, vat,
+imo, imo_company, bic, register_country with register_no, last_audit. A mapping file names other
+columns. Identifier hashes go to supplier_hashes, name and strict keys (candidates for
+review) to supplier_name_keys, countries to supplier_regions, audits to audit_dates; only
+the inputs the policy declares are written. The index maps every hash back to its
+supplier: keep it inside the company, it undoes the commitments.
+
+Nothing is written when a value is invalid (exit 1).")]
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// The policy the context is for (an id looked up in --policy-dir, or a file).
+    #[arg(long)]
+    policy: String,
+    /// Where policy ids are looked up.
+    #[arg(long, env = "PROOF_POLICY_DIR", default_value = "policies")]
+    policy_dir: PathBuf,
+    /// The supplier master data (CSV with a header line).
+    #[arg(long)]
+    suppliers: PathBuf,
+    /// A mapping file (YAML): `columns: {FIELD: HEADER, ...}` and `delimiter`.
+    #[arg(long)]
+    map: Option<PathBuf>,
+    /// INPUT=FILE: fill the policy's hex input INPUT with the root of the list FILE
+    /// (repeat for each list).
+    #[arg(long = "list", value_name = "INPUT=FILE")]
+    lists: Vec<String>,
+    /// The context's `as_of` (RFC 3339). Default: the clock.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// The context file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Also write the private index: hash -> supplier rows.
+    #[arg(long)]
+    index: Option<PathBuf>,
+}
+
+pub fn run(c: ContextCommand) -> Result<Exit> {
+    match c {
+        ContextCommand::Build(a) => build(&a),
+    }
+}
+
+fn hexs(set: &BTreeSet<[u8; 32]>) -> Value {
+    Value::Array(set.iter().map(|h| Value::String(hex::encode(h))).collect())
+}
+
+fn build(a: &BuildArgs) -> Result<Exit> {
+    let ir = policy_ir(&a.policy, &a.policy_dir)?;
+    let map = a
+        .map
+        .as_deref()
+        .map(Map::read)
+        .transpose()?
+        .unwrap_or_default();
+    let rows = suppliers::read(&a.suppliers, &map)?;
+    let as_of = match &a.as_of {
+        Some(t) => {
+            proof_core::temporal::parse_timestamp(t).map_err(|m| anyhow::anyhow!("--as-of: {m}"))?
+        }
+        None => time::OffsetDateTime::now_utc().replace_nanosecond(0)?,
+    };
+    let mut filled: BTreeMap<String, Value> = BTreeMap::new();
+    let mut sets: BTreeMap<Target, BTreeSet<[u8; 32]>> = BTreeMap::new();
+    let mut audits: Vec<String> = Vec::new();
+    for s in &rows {
+        for c in &s.commitments {
+            sets.entry(c.target).or_default().insert(c.hash);
+        }
+        audits.extend(s.last_audit.clone());
+    }
+    audits.sort();
+    for t in [Target::Ids, Target::NameKeys, Target::Regions] {
+        filled.insert(t.input().into(), hexs(&sets.remove(&t).unwrap_or_default()));
+    }
+    filled.insert("audit_dates".into(), json!(audits));
+    let mut list_sources = Vec::new();
+    for spec in &a.lists {
+        let Some((input, file)) = spec.split_once('=') else {
+            bail!("--list `{spec}`: INPUT=FILE expected, e.g. sanctions_root=lists/un.csv");
+        };
+        let Some(decl) = ir.inputs.get(input) else {
+            bail!(
+                "--list `{spec}`: the policy `{}` has no input `{input}`",
+                ir.policy_id
+            );
+        };
+        if decl.ty != Type::Scalar(Scalar::Hex) {
+            bail!("--list `{spec}`: `{input}` is not a hex input (a list root)");
+        }
+        let list = list_file(&PathBuf::from(file))?;
+        filled.insert(input.into(), json!(list.root_hex()));
+        list_sources.push((input.to_owned(), file.to_owned(), list.name.clone()));
+    }
+    let mut ctx = JsonMap::new();
+    let mut unchecked = Vec::new();
+    for (name, decl) in &ir.inputs {
+        match filled.remove(name) {
+            Some(v) => {
+                ctx.insert(name.clone(), v);
+            }
+            None if decl.ty == Type::Scalar(Scalar::Hex) => {
+                bail!("the policy's input `{name}` is a list root: give --list {name}=FILE")
+            }
+            None => bail!(
+                "the policy's input `{name}` is not one `proof context build` fills (it fills {}, and list roots with --list)",
+                [Target::Ids, Target::NameKeys, Target::Regions]
+                    .map(Target::input)
+                    .join(", ")
+                    + ", audit_dates"
+            ),
+        }
+    }
+    for (name, v) in &filled {
+        if v.as_array().is_some_and(|a| !a.is_empty()) {
+            unchecked.push(name.clone());
+        }
+    }
+    ctx.insert(
+        "as_of".into(),
+        json!(proof_core::temporal::format_timestamp(as_of)),
+    );
+    let text = serde_json::to_string_pretty(&Value::Object(ctx))? + "\n";
+    let index = a
+        .index
+        .as_ref()
+        .map(|_| index_json(&a.suppliers, &rows, &list_sources))
+        .transpose()?;
+    write_atomic(&a.output, &text)?;
+    if let (Some(path), Some(idx)) = (&a.index, index) {
+        write_atomic(path, &idx)?;
+    }
+    let ids = rows.iter().map(|s| s.commitments.len()).sum::<usize>();
+    eprintln!(
+        "{}: {} suppliers, {ids} commitments, for policy {} {}",
+        a.output.display(),
+        rows.len(),
+        ir.policy_id,
+        ir.version
+    );
+    for name in unchecked {
+        eprintln!(
+            "note: the policy declares no `{name}`, so those commitments are not in the context and not checked"
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// The private index: every hash with the suppliers behind it.
+fn index_json(
+    file: &std::path::Path,
+    rows: &[Supplier],
+    lists: &[(String, String, String)],
+) -> Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("`{}`", file.display()))?;
+    let mut hashes: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for s in rows {
+        for c in &s.commitments {
+            hashes.entry(hex::encode(c.hash)).or_default().push(json!({
+                "supplier_id": s.id,
+                "name": s.name,
+                "line": s.line,
+                "column": c.column,
+                "input": c.target.input(),
+                "scheme": c.scheme,
+                "value": c.value,
+            }));
+        }
+    }
+    let lists: Vec<Value> = lists
+        .iter()
+        .map(|(input, file, name)| json!({"input": input, "file": file, "name": name}))
+        .collect();
+    let idx = json!({
+        "index": "proof-supplier-index/v1",
+        "warning": "private: maps commitments back to suppliers; do not hand out with a context or report",
+        "suppliers": {
+            "file": file.file_name().map(|f| f.to_string_lossy().into_owned()),
+            "sha256": hex::encode(Sha256::digest(&bytes)),
+            "rows": rows.len(),
+        },
+        "lists": lists,
+        "hashes": hashes,
+    });
+    Ok(serde_json::to_string_pretty(&idx)? + "\n")
+}
