@@ -117,7 +117,17 @@ fn import_files(a: &ImportArgs) -> Result<Exit> {
         bail!("--name must be a non-empty single line");
     }
     let text = output::render(&name, &imp)?;
-    let list = output::to_list(&name, &imp);
+    // The file must load back to the root its header states: what is written is what an
+    // auditor rebuilds and the verifier serves.
+    let list = proof_core::lists::parse_list(&name, &text)
+        .map_err(|e| anyhow::anyhow!("the imported list does not load back: {e}"))?;
+    let (_, root) = output::leaves_and_root(&imp);
+    if list.root_hex() != root {
+        bail!(
+            "the imported list loads back to root {}, not {root}; nothing written",
+            list.root_hex()
+        );
+    }
     write_atomic(&a.output, &text)?;
     eprintln!(
         "{}: {} designations read, {} emitted, {} left out whole, {} identifiers left out; {} rows, {} leaves; root {}",

@@ -6,6 +6,7 @@ use crate::load::read_text;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -45,6 +46,24 @@ fn json_file(path: &std::path::Path) -> Result<Value> {
         .with_context(|| format!("`{}` is not valid JSON", path.display()))
 }
 
+/// hash -> (supplier, commitment) rows of an index.
+type ByHash<'a> = HashMap<&'a str, Vec<(&'a Value, &'a Vec<Value>)>>;
+
+/// hash -> (supplier, commitment) of an index, or `None` when it is not one.
+fn by_hash(idx: &Value) -> Option<ByHash<'_>> {
+    if idx.get("index").and_then(Value::as_str) != Some("proof-supplier-index/v1") {
+        return None;
+    }
+    let mut map = ByHash::new();
+    for sup in idx.get("suppliers")?.as_array()? {
+        for c in sup.get("commitments")?.as_array()? {
+            let c = c.as_array()?;
+            map.entry(c.first()?.as_str()?).or_default().push((sup, c));
+        }
+    }
+    Some(map)
+}
+
 fn explain(a: &ExplainArgs) -> Result<String> {
     let report = json_file(&a.report)?;
     let (Some(verdict), Some(results)) = (
@@ -56,17 +75,16 @@ fn explain(a: &ExplainArgs) -> Result<String> {
             a.report.display()
         );
     };
-    let index = a.index.as_deref().map(json_file).transpose()?;
-    if let Some(idx) = &index
-        && idx.get("index").and_then(Value::as_str) != Some("proof-supplier-index/v1")
-    {
-        bail!(
-            "`{}` is not a supplier index (`proof context build --index`)",
-            a.index
-                .as_ref()
-                .map_or(String::new(), |p| p.display().to_string())
-        );
-    }
+    let index_json = a.index.as_deref().map(json_file).transpose()?;
+    let index = match (&index_json, &a.index) {
+        (Some(idx), Some(path)) => Some(by_hash(idx).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`{}` is not a supplier index (`proof context build --index`)",
+                path.display()
+            )
+        })?),
+        _ => None,
+    };
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let mut out = String::new();
     writeln!(
@@ -123,22 +141,19 @@ fn explain(a: &ExplainArgs) -> Result<String> {
                 None => writeln!(out, "    designation  (the list records none)")?,
             }
             let Some(idx) = &index else { continue };
-            let behind = idx
-                .get("hashes")
-                .and_then(|m| m.get(h))
-                .and_then(Value::as_array);
-            match behind {
+            match idx.get(h.as_str()) {
                 Some(rows) => {
-                    for row in rows {
+                    for (sup, c) in rows {
+                        let field = |i: usize| c.get(i).and_then(Value::as_str).unwrap_or("");
                         writeln!(
                             out,
                             "    supplier     {} {:?} (line {}, {} `{}` = {})",
-                            s(row, "supplier_id"),
-                            s(row, "name"),
-                            row.get("line").and_then(Value::as_u64).unwrap_or(0),
-                            s(row, "scheme"),
-                            s(row, "column"),
-                            s(row, "value"),
+                            s(sup, "supplier_id"),
+                            s(sup, "name"),
+                            sup.get("line").and_then(Value::as_u64).unwrap_or(0),
+                            field(2),
+                            field(4),
+                            field(3),
                         )?;
                     }
                 }

@@ -12,6 +12,7 @@ use proof_core::lists::{Kind, commit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::rc::Rc;
 
 /// The fields a supplier row can have, in the order `--help` and the docs list them.
 pub const FIELDS: [&str; 11] = [
@@ -94,7 +95,7 @@ pub struct Commitment {
     /// The canonical value that was hashed.
     pub value: String,
     /// The column it came from.
-    pub column: String,
+    pub column: Rc<str>,
 }
 
 /// One supplier row.
@@ -131,11 +132,11 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
         .headers()
         .with_context(|| format!("`{file}`: bad CSV header"))?
         .clone();
-    let mut col: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+    let mut col: BTreeMap<&str, (usize, Rc<str>)> = BTreeMap::new();
     for f in FIELDS {
         let want = map.columns.get(f).map_or(f, String::as_str);
         if let Some(i) = headers.iter().position(|h| h == want) {
-            col.insert(f, (i, want.to_owned()));
+            col.insert(f, (i, Rc::from(want)));
         } else if map.columns.contains_key(f) {
             bail!(
                 "`{file}`: the mapping names column `{want}` for `{f}`, but the header has no such column"
@@ -156,18 +157,18 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
     for rec in rdr.records() {
         let rec = rec.with_context(|| format!("`{file}`: bad CSV record"))?;
         let line = rec.position().map_or(0, csv::Position::line);
-        let get = |f: &str| -> (&str, &str) {
-            col.get(f).map_or(("", ""), |(i, name)| {
-                (rec.get(*i).unwrap_or(""), name.as_str())
+        let get = |f: &str| -> (&str, Rc<str>) {
+            col.get(f).map_or(("", Rc::from("")), |(i, name)| {
+                (rec.get(*i).unwrap_or(""), Rc::clone(name))
             })
         };
-        let at = |column: &str| format!("`{file}` line {line}, column `{column}`");
+        let at = |column: &Rc<str>| format!("`{file}` line {line}, column `{column}`");
         let (id, id_col) = get("supplier_id");
         if id.is_empty() {
-            bail!("{}: empty supplier id", at(id_col));
+            bail!("{}: empty supplier id", at(&id_col));
         }
         if let Some(first) = seen.insert(id.to_owned(), line) {
-            bail!("{}: supplier `{id}` is also on line {first}", at(id_col));
+            bail!("{}: supplier `{id}` is also on line {first}", at(&id_col));
         }
         let (nm, name_col) = get("name");
         let mut s = Supplier {
@@ -177,14 +178,14 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
             commitments: Vec::new(),
             last_audit: None,
         };
-        let keys = name::keys(nm).with_context(|| at(name_col))?;
+        let keys = name::keys(nm).with_context(|| at(&name_col))?;
         for k in keys {
             s.commitments.push(Commitment {
                 hash: ids::leaf(Scheme::Name, &k.text),
                 target: Target::NameKeys,
                 scheme: format!("name/{}", k.kind.label()),
                 value: k.text,
-                column: name_col.to_owned(),
+                column: Rc::clone(&name_col),
             });
         }
         for (field, scheme) in [
@@ -196,7 +197,7 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
         ] {
             let (v, c) = get(field);
             if !v.is_empty() {
-                s.id_commitment(scheme, v, c).with_context(|| at(c))?;
+                s.id_commitment(scheme, v, &c).with_context(|| at(&c))?;
             }
         }
         let (reg, reg_col) = get("register_no");
@@ -205,29 +206,29 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
             if rc.is_empty() {
                 bail!(
                     "{}: a register number needs its country (`register_country`)",
-                    at(reg_col)
+                    at(&reg_col)
                 );
             }
-            let country = Country::parse(rc).with_context(|| at(rc_col))?;
-            s.id_commitment(Scheme::Reg(country), reg, reg_col)
-                .with_context(|| at(reg_col))?;
+            let country = Country::parse(rc).with_context(|| at(&rc_col))?;
+            s.id_commitment(Scheme::Reg(country), reg, &reg_col)
+                .with_context(|| at(&reg_col))?;
         }
         let (cc, cc_col) = get("country");
         if !cc.is_empty() {
             let hash = commit(Kind::Region, cc)
                 .map_err(anyhow::Error::msg)
-                .with_context(|| at(cc_col))?;
+                .with_context(|| at(&cc_col))?;
             s.commitments.push(Commitment {
                 hash,
                 target: Target::Regions,
                 scheme: "region".into(),
                 value: cc.to_ascii_uppercase(),
-                column: cc_col.to_owned(),
+                column: Rc::clone(&cc_col),
             });
         }
         let (audit, audit_col) = get("last_audit");
         if !audit.is_empty() {
-            s.last_audit = Some(audit_date(audit).with_context(|| at(audit_col))?);
+            s.last_audit = Some(audit_date(audit).with_context(|| at(&audit_col))?);
         }
         out.push(s);
     }
@@ -239,7 +240,7 @@ pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
 
 impl Supplier {
     /// An identifier's hash, and the strict key a register number also gives.
-    fn id_commitment(&mut self, scheme: Scheme, value: &str, column: &str) -> Result<()> {
+    fn id_commitment(&mut self, scheme: Scheme, value: &str, column: &Rc<str>) -> Result<()> {
         let c = ids::canonical(scheme, value).map_err(|e| anyhow::anyhow!(e.0))?;
         if let Some((strict, v)) = ids::strict_key(scheme, &c) {
             self.commitments.push(Commitment {
@@ -247,7 +248,7 @@ impl Supplier {
                 target: Target::NameKeys,
                 scheme: strict.to_string(),
                 value: v,
-                column: column.to_owned(),
+                column: Rc::clone(column),
             });
         }
         self.commitments.push(Commitment {
@@ -255,7 +256,7 @@ impl Supplier {
             target: Target::Ids,
             scheme: scheme.to_string(),
             value: c,
-            column: column.to_owned(),
+            column: Rc::clone(column),
         });
         Ok(())
     }

@@ -9,33 +9,16 @@
     reason = "test code"
 )]
 
+#[path = "support/real_lists.rs"]
+mod real_lists;
 #[path = "support/server.rs"]
 mod support;
 
+use real_lists::real;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::{Server, Spec, client, post_json, root, sqlite_url, tmpdir};
-
-fn real(rel: &str) -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var("PROOF_REAL_LISTS").map_or_else(
-        |_| {
-            here.ancestors()
-                .map(|d| d.join("shared/real-lists"))
-                .find(|d| d.is_dir())
-                .unwrap_or_else(|| PathBuf::from("/work/shared/real-lists"))
-        },
-        PathBuf::from,
-    );
-    let p = dir.join(rel);
-    assert!(
-        p.is_file(),
-        "{} is missing (set PROOF_REAL_LISTS)",
-        p.display()
-    );
-    p
-}
 
 fn proof(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_proof"))
@@ -305,8 +288,14 @@ fn an_erp_export_with_other_columns_reads_through_a_mapping_file() {
         serde_json::from_str(&std::fs::read_to_string(d.join("ctx.json")).unwrap()).unwrap();
     assert_eq!(ctx["audit_dates"], json!(["2026-05-02", "2026-09-01"]));
     let idx = std::fs::read_to_string(d.join("idx.json")).unwrap();
-    assert!(idx.contains("\"value\": \"HRB4711B\""), "{idx}");
-    assert!(idx.contains("\"column\": \"Handelsregister\""), "{idx}");
+    assert!(
+        idx.contains("\"reg:DE\", \"HRB4711B\", \"Handelsregister\"]"),
+        "{idx}"
+    );
+    assert!(
+        idx.contains("\"strict:DE\", \"HRB4711B\", \"Handelsregister\"]"),
+        "{idx}"
+    );
 }
 
 /// A build that must fail with exit 1 and `want`, writing neither context nor index.

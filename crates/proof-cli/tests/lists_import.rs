@@ -8,27 +8,14 @@
     reason = "test code: failures should abort loudly"
 )]
 
-use std::path::{Path, PathBuf};
+#[path = "support/real_lists.rs"]
+mod real_lists;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn real(rel: &str) -> String {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var("PROOF_REAL_LISTS").map_or_else(
-        |_| {
-            here.ancestors()
-                .map(|d| d.join("shared/real-lists"))
-                .find(|d| d.is_dir())
-                .unwrap_or_else(|| PathBuf::from("/work/shared/real-lists"))
-        },
-        PathBuf::from,
-    );
-    let p = dir.join(rel);
-    assert!(
-        p.is_file(),
-        "{} is missing (set PROOF_REAL_LISTS)",
-        p.display()
-    );
-    p.to_string_lossy().into_owned()
+    real_lists::real(rel).to_string_lossy().into_owned()
 }
 
 fn proof(args: &[&str], stdin: Option<&str>) -> Output {

@@ -54,8 +54,12 @@ pub struct Row {
 }
 
 /// The rows of an entry and the values of it that are malformed, or why the whole entry
+/// is unusable.
+pub(crate) type Rows = Result<(Vec<Row>, Vec<String>), String>;
+
+/// The rows of an entry and the values of it that are malformed, or why the whole entry
 /// is unusable (no valid designation id, no name).
-pub(crate) fn rows(e: &Entry) -> Result<(Vec<Row>, Vec<String>), String> {
+pub(crate) fn rows(e: &Entry) -> Rows {
     let scheme = Scheme::Designation(e.source);
     let id = ids::canonical(scheme, &e.id).map_err(|x| format!("designation id: {x}"))?;
     let designation = format!("{}:{id}", e.source.label());

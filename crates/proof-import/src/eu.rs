@@ -88,8 +88,8 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
         }
         Ok(())
     })?;
-    for e in &done {
-        sink.add(file, e)?;
+    for e in done {
+        sink.add(file, e);
     }
     Ok(())
 }

@@ -117,7 +117,7 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
                 }
             }
         }
-        sink.add(file, &e)?;
+        sink.add(file, e);
     }
     Ok(())
 }

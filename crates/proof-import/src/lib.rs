@@ -191,43 +191,67 @@ pub struct Import {
 pub(crate) struct Sink<'o> {
     opts: &'o Options,
     imp: Import,
+    /// Designations read, with their file, until [`Sink::finish`] turns them into rows.
+    pending: Vec<(String, Entry)>,
 }
 
 impl Sink<'_> {
-    /// Adds a designation: its rows, or the error that fails the import. With
-    /// `skip_invalid`, a malformed identifier is left out (the designation keeps its other
-    /// leaves) and an unusable designation is left out whole; both are listed.
-    pub(crate) fn add(&mut self, file: &str, e: &Entry) -> Result<(), ImportError> {
-        self.imp.read += 1;
-        let fail = |message: String| ImportError::Malformed {
-            file: file.to_owned(),
-            at: e.at.clone(),
-            message: format!("{message} (--skip-invalid leaves such values out and lists them)"),
+    /// Adds a designation; [`Sink::finish`] makes its rows.
+    pub(crate) fn add(&mut self, file: &str, e: Entry) {
+        self.pending.push((file.to_owned(), e));
+    }
+
+    /// The rows of every designation added, in the order added (on two threads: the name
+    /// keys and canonical forms cost about as much as reading the file), or the error of the
+    /// first malformed one. With `skip_invalid`, a malformed identifier is left out (the
+    /// designation keeps its other leaves) and an unusable designation is left out whole;
+    /// both are listed.
+    fn finish(&mut self) -> Result<(), ImportError> {
+        let pending = std::mem::take(&mut self.pending);
+        let half = pending.len() / 2;
+        let (a, b) = pending.split_at(half);
+        let rows_of = |part: &[(String, Entry)]| -> Vec<entry::Rows> {
+            part.iter().map(|(_, e)| entry::rows(e)).collect()
         };
-        match entry::rows(e) {
-            Ok((rows, bad)) => {
-                if let Some(first) = bad.first()
-                    && !self.opts.skip_invalid
-                {
-                    return Err(fail(first.clone()));
+        let results = std::thread::scope(|scope| {
+            let second = scope.spawn(|| rows_of(b));
+            let mut first = rows_of(a);
+            first.extend(second.join().unwrap_or_else(|_| rows_of(b)));
+            first
+        });
+        for ((file, e), result) in pending.iter().zip(results) {
+            self.imp.read += 1;
+            let fail = |message: String| ImportError::Malformed {
+                file: file.clone(),
+                at: e.at.clone(),
+                message: format!(
+                    "{message} (--skip-invalid leaves such values out and lists them)"
+                ),
+            };
+            match result {
+                Ok((rows, bad)) => {
+                    if let Some(first) = bad.first()
+                        && !self.opts.skip_invalid
+                    {
+                        return Err(fail(first.clone()));
+                    }
+                    for why in bad {
+                        self.imp.values_rejected += 1;
+                        self.imp.rejected.push((format!("{file} {}", e.at), why));
+                    }
+                    self.imp.emitted += 1;
+                    self.imp.rows.extend(rows);
                 }
-                for why in bad {
-                    self.imp.values_rejected += 1;
-                    self.imp.rejected.push((format!("{file} {}", e.at), why));
+                Err(message) if self.opts.skip_invalid => {
+                    self.imp.entries_rejected += 1;
+                    self.imp
+                        .rejected
+                        .push((format!("{file} {}", e.at), message));
                 }
-                self.imp.emitted += 1;
-                self.imp.rows.extend(rows);
-                Ok(())
+                Err(message) => return Err(fail(message)),
             }
-            Err(message) if self.opts.skip_invalid => {
-                self.imp.entries_rejected += 1;
-                self.imp
-                    .rejected
-                    .push((format!("{file} {}", e.at), message));
-                Ok(())
-            }
-            Err(message) => Err(fail(message)),
         }
+        Ok(())
     }
 
     pub(crate) fn note(&mut self, key: &'static str) {
@@ -254,16 +278,31 @@ pub fn import(format: Format, inputs: &[Input], opts: &Options) -> Result<Import
     if inputs.is_empty() {
         return Err(ImportError::Inputs("no input file".into()));
     }
-    let mut sources: Vec<(String, String)> = inputs
-        .iter()
-        .map(|i| (i.name.clone(), hex::encode(Sha256::digest(&i.bytes))))
-        .collect();
-    sources.sort();
+    // The sources' SHA-256 on the second core while the first parses.
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| {
+            let mut sources: Vec<(String, String)> = inputs
+                .iter()
+                .map(|i| (i.name.clone(), hex::encode(Sha256::digest(&i.bytes))))
+                .collect();
+            sources.sort();
+            sources
+        });
+        let parsed = parse(format, inputs, opts);
+        let sources = hashing.join().unwrap_or_default();
+        parsed.map(|mut imp| {
+            imp.sources = sources;
+            imp
+        })
+    })
+}
+
+fn parse(format: Format, inputs: &[Input], opts: &Options) -> Result<Import, ImportError> {
     let mut sink = Sink {
         opts,
         imp: Import {
             format,
-            sources,
+            sources: Vec::new(),
             publisher: Vec::new(),
             weak_aliases: opts.weak_aliases,
             read: 0,
@@ -274,6 +313,7 @@ pub fn import(format: Format, inputs: &[Input], opts: &Options) -> Result<Import
             notes: BTreeMap::new(),
             rows: Vec::new(),
         },
+        pending: Vec::new(),
     };
     let one = || -> Result<&Input, ImportError> {
         match inputs {
@@ -304,6 +344,7 @@ pub fn import(format: Format, inputs: &[Input], opts: &Options) -> Result<Import
         }
         Format::OfacSdnCsv => ofac::read(inputs, &mut sink)?,
     }
+    sink.finish()?;
     let mut imp = sink.imp;
     let floor = opts.min_entries.unwrap_or(format.default_floor());
     if imp.read < floor {

@@ -121,7 +121,7 @@ pub(crate) fn read(inputs: &[Input], sink: &mut Sink<'_>) -> Result<(), ImportEr
                 Found::NoCountry => sink.note("identifiers_without_country"),
             }
         }
-        sink.add(&sdn.name, &e)?;
+        sink.add(&sdn.name, e);
     }
     Ok(())
 }

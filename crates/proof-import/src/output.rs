@@ -8,6 +8,19 @@ use proof_core::lists::{LeafKind, RefList};
 /// # Errors
 /// Only if CSV writing fails, which writing to memory does not.
 pub fn render(name: &str, imp: &Import) -> Result<String, csv::Error> {
+    // The leaves are hashed on the second core while the rows are written.
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| leaves_and_root(imp));
+        let rows = rows_csv(imp);
+        let (leaves, root) = hashing.join().unwrap_or_else(|_| leaves_and_root(imp));
+        let mut out = header(name, imp, leaves, root);
+        out.push_str(&rows?);
+        Ok(out)
+    })
+}
+
+/// The `# key: value` provenance lines.
+fn header(name: &str, imp: &Import, leaves: usize, root: String) -> String {
     let mut head: Vec<(String, String)> = vec![
         ("name".into(), name.into()),
         ("format".into(), imp.format.label().into()),
@@ -22,15 +35,12 @@ pub fn render(name: &str, imp: &Import) -> Result<String, csv::Error> {
         head.push(((*k).into(), v.clone()));
     }
     head.push(("importer".into(), IMPORTER.into()));
-    head.push((
-        "weak_aliases".into(),
-        if imp.weak_aliases {
-            "included"
-        } else {
-            "excluded"
-        }
-        .into(),
-    ));
+    let weak = if imp.weak_aliases {
+        "included"
+    } else {
+        "excluded"
+    };
+    head.push(("weak_aliases".into(), weak.into()));
     head.push(("entries_read".into(), imp.read.to_string()));
     head.push(("entries_emitted".into(), imp.emitted.to_string()));
     head.push(("entries_rejected".into(), imp.entries_rejected.to_string()));
@@ -41,10 +51,9 @@ pub fn render(name: &str, imp: &Import) -> Result<String, csv::Error> {
     for (k, v) in &imp.notes {
         head.push(((*k).into(), v.to_string()));
     }
-    let list = to_list(name, imp);
     head.push(("rows".into(), imp.rows.len().to_string()));
-    head.push(("leaves".into(), list.len().to_string()));
-    head.push(("root".into(), list.root_hex().to_owned()));
+    head.push(("leaves".into(), leaves.to_string()));
+    head.push(("root".into(), root));
     let mut out = String::new();
     for (k, v) in head {
         let v: String = v
@@ -53,16 +62,48 @@ pub fn render(name: &str, imp: &Import) -> Result<String, csv::Error> {
             .collect();
         out.push_str(&format!("# {k}: {v}\n"));
     }
+    out
+}
+
+/// The CSV part: the column header and one row per leaf.
+fn rows_csv(imp: &Import) -> Result<String, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+        .from_writer(Vec::with_capacity(imp.rows.len() * 64));
     w.write_record(["scheme", "value", "key", "designation", "source"])?;
     for r in &imp.rows {
         w.write_record([r.scheme.as_str(), &r.value, r.key, &r.designation, r.source])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    out.push_str(&String::from_utf8_lossy(&bytes));
-    Ok(out)
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The number of distinct leaves of the rows and their Merkle root (hex): what
+/// [`to_list`] gives, without building the lookup tables the verifier needs.
+#[must_use]
+pub fn leaves_and_root(imp: &Import) -> (usize, String) {
+    // Rows are sorted by scheme: parse each scheme label once.
+    let mut last: Option<(&str, proof_core::ids::Scheme)> = None;
+    let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(imp.rows.len());
+    for r in &imp.rows {
+        let scheme = match last {
+            Some((label, s)) if label == r.scheme => s,
+            _ => {
+                let Ok(s) = proof_core::ids::Scheme::parse(&r.scheme) else {
+                    continue;
+                };
+                last = Some((&r.scheme, s));
+                s
+            }
+        };
+        leaves.push(proof_core::ids::leaf(scheme, &r.value));
+    }
+    leaves.sort_unstable();
+    leaves.dedup();
+    (
+        leaves.len(),
+        hex::encode(proof_core::lists::merkle::root(&leaves)),
+    )
 }
 
 /// The list the rows make, as the verifier will load it.

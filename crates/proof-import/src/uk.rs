@@ -98,7 +98,7 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
         for imo in imos {
             e.ids.push((scheme, imo, "IMONumber"));
         }
-        sink.add(file, &e)?;
+        sink.add(file, e);
     }
     Ok(())
 }

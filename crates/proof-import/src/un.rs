@@ -101,8 +101,8 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
         }
         Ok(())
     })?;
-    for e in &adds {
-        sink.add(file, e)?;
+    for e in adds {
+        sink.add(file, e);
     }
     Ok(())
 }

@@ -38,19 +38,12 @@ pub(crate) fn walk(
     mut f: impl FnMut(Step<'_>, &At) -> Result<(), String>,
 ) -> Result<(), ImportError> {
     let mut reader = NsReader::from_str(src);
-    let mut stack: Vec<(String, String)> = Vec::new();
+    let mut stack = Stack::default();
     let mut attrs: Vec<(String, String)> = Vec::new();
     let (mut line, mut counted, mut seen) = (1usize, 0usize, false);
-    let err = |line: usize, stack: &[(String, String)], m: String| ImportError::Malformed {
+    let err = |line: usize, stack: &Stack, m: String| ImportError::Malformed {
         file: file.to_owned(),
-        at: format!(
-            "line {line}, /{}",
-            stack
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join("/")
-        ),
+        at: format!("line {line}, /{}", stack.path()),
         message: m,
     };
     loop {
@@ -71,10 +64,11 @@ pub(crate) fn walk(
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 seen = true;
-                let local_name = e.local_name();
-                let local: String = local_name.as_ref().to_owned();
-                let name = if in_ns { local.clone() } else { String::new() };
-                attrs.clear();
+                let local: &str = e.local_name().into_inner();
+                // The slots of `attrs` are reused from element to element: an EU file has
+                // about fifteen attributes per element, and allocating each would cost
+                // more than reading them.
+                let mut used = 0;
                 for a in e.attributes() {
                     let a = a.map_err(|x| err(line, &stack, format!("bad attribute: {x}")))?;
                     // Namespace declarations are not attributes of the data.
@@ -84,24 +78,32 @@ pub(crate) fn walk(
                     let v = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map_err(|x| err(line, &stack, format!("bad attribute value: {x}")))?;
-                    attrs.push((a.key.local_name().as_ref().to_owned(), v.into_owned()));
+                    let key: &str = a.key.local_name().into_inner();
+                    if attrs.len() == used {
+                        attrs.push((String::new(), String::new()));
+                    }
+                    if let Some((k, val)) = attrs.get_mut(used) {
+                        k.clear();
+                        k.push_str(key);
+                        val.clear();
+                        val.push_str(&v);
+                    }
+                    used += 1;
                 }
-                stack.push((name, String::new()));
+                stack.push(if in_ns { local } else { "" });
                 let at = At {
-                    depth: stack.len(),
+                    depth: stack.depth,
                     line,
                 };
-                if let Some((n, _)) = stack.last() {
-                    f(
-                        Step::Open {
-                            name: n,
-                            local: &local,
-                            attrs: &attrs,
-                        },
-                        &at,
-                    )
-                    .map_err(|m| err(line, &stack, m))?;
-                }
+                f(
+                    Step::Open {
+                        name: stack.name(),
+                        local,
+                        attrs: attrs.get(..used).unwrap_or(&[]),
+                    },
+                    &at,
+                )
+                .map_err(|m| err(line, &stack, m))?;
                 if matches!(ev, Event::Empty(_)) {
                     close(&mut stack, line, &mut f).map_err(|m| err(line, &stack, m))?;
                 }
@@ -132,7 +134,7 @@ pub(crate) fn walk(
             _ => {}
         }
     }
-    if !stack.is_empty() {
+    if stack.depth > 0 {
         return Err(err(
             line,
             &stack,
@@ -145,28 +147,73 @@ pub(crate) fn walk(
     Ok(())
 }
 
-fn push_text(stack: &mut [(String, String)], s: &str) {
-    if let Some((_, text)) = stack.last_mut() {
+/// The open elements: name (empty when in another namespace) and text so far. Slots are
+/// kept when an element closes, so a document allocates once per depth, not per element.
+#[derive(Default)]
+struct Stack {
+    slots: Vec<(String, String)>,
+    depth: usize,
+}
+
+impl Stack {
+    fn push(&mut self, name: &str) {
+        if self.slots.len() == self.depth {
+            self.slots.push((String::new(), String::new()));
+        }
+        if let Some((n, t)) = self.slots.get_mut(self.depth) {
+            n.clear();
+            n.push_str(name);
+            t.clear();
+        }
+        self.depth += 1;
+    }
+
+    /// The innermost open element's name.
+    fn name(&self) -> &str {
+        self.depth
+            .checked_sub(1)
+            .and_then(|i| self.slots.get(i))
+            .map_or("", |(n, _)| n.as_str())
+    }
+
+    fn path(&self) -> String {
+        self.slots
+            .iter()
+            .take(self.depth)
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+fn push_text(stack: &mut Stack, s: &str) {
+    if let Some((_, text)) = stack
+        .depth
+        .checked_sub(1)
+        .and_then(|i| stack.slots.get_mut(i))
+    {
         text.push_str(s);
     }
 }
 
 fn close(
-    stack: &mut Vec<(String, String)>,
+    stack: &mut Stack,
     line: usize,
     f: &mut impl FnMut(Step<'_>, &At) -> Result<(), String>,
 ) -> Result<(), String> {
-    let depth = stack.len();
-    let Some((name, text)) = stack.pop() else {
+    let depth = stack.depth;
+    let Some((name, text)) = depth.checked_sub(1).and_then(|i| stack.slots.get(i)) else {
         return Err("a closing tag without an opening one".into());
     };
-    f(
+    let r = f(
         Step::Close {
-            name: &name,
+            name,
             text: text.trim(),
         },
         &At { depth, line },
-    )
+    );
+    stack.depth -= 1;
+    r
 }
 
 #[cfg(test)]

@@ -199,6 +199,11 @@ pub fn full(value: &str) -> Result<String, IdError> {
 /// that is not alphanumeric becomes a space; runs of spaces become one, none at the ends.
 #[must_use]
 pub fn canonical(value: &str, umlaut_e: bool) -> String {
+    // ASCII is unchanged by NFC, NFKD, the umlaut and fold tables: the same result without
+    // the Unicode passes.
+    if value.is_ascii() {
+        return canonical_ascii(value);
+    }
     let mut pre = String::with_capacity(value.len());
     for c in value.nfc() {
         if let Some((_, r)) = umlaut_e
@@ -229,6 +234,23 @@ pub fn canonical(value: &str, umlaut_e: bool) -> String {
     out
 }
 
+fn canonical_ascii(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut space = false;
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(char::from(b.to_ascii_lowercase()));
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
 /// Upper-case ASCII letters and digits of a value with umlauts as `AE`/`OE`/`UE`, for
 /// register numbers and strict keys (other characters stay, separated by spaces).
 #[must_use]
@@ -236,17 +258,19 @@ pub fn ascii_upper(value: &str) -> String {
     canonical(value, true).to_uppercase()
 }
 
+/// The number of tokens of `form` when `full` ends with them and has more tokens before.
+fn ends_with_tokens(full: &str, form: &str) -> Option<usize> {
+    let head = full.strip_suffix(form)?.strip_suffix(' ')?;
+    (!head.is_empty()).then(|| form.bytes().filter(|b| *b == b' ').count() + 1)
+}
+
 fn without_legal_form(full: &str) -> String {
     let tokens: Vec<&str> = full.split(' ').collect();
     let mut start = 0;
     let mut end = tokens.len();
-    let matches = |form: &str, at: &[&str]| {
-        let f: Vec<&str> = form.split(' ').collect();
-        (f.len() < at.len() && at.ends_with(&f)).then_some(f.len())
-    };
     if let Some(n) = LEGAL_FORM_SUFFIXES
         .iter()
-        .filter_map(|f| matches(f, &tokens))
+        .filter_map(|f| ends_with_tokens(full, f))
         .max()
     {
         end -= n;
@@ -267,10 +291,20 @@ fn without_legal_form(full: &str) -> String {
 /// # Errors
 /// When no letter or digit is left.
 pub fn keys(value: &str) -> Result<Vec<NameKey>, IdError> {
-    full(value)?;
+    let plain = full(value)?;
     let mut out: Vec<NameKey> = Vec::with_capacity(6);
-    for umlaut_e in [false, true] {
-        let f = canonical(value, umlaut_e);
+    // The `ue` variant differs only when the name has a character outside ASCII.
+    let variants: &[bool] = if value.is_ascii() {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    for &umlaut_e in variants {
+        let f = if umlaut_e {
+            canonical(value, true)
+        } else {
+            plain.clone()
+        };
         let base = without_legal_form(&f);
         let mut sorted: Vec<&str> = base.split(' ').collect();
         sorted.sort_unstable();
@@ -284,9 +318,14 @@ pub fn keys(value: &str) -> Result<Vec<NameKey>, IdError> {
         }
     }
     out.sort();
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|k| seen.insert(k.text.clone()));
-    Ok(out)
+    // At most six keys: a linear scan keeps the first of equal texts without a set.
+    let mut kept: Vec<NameKey> = Vec::with_capacity(out.len());
+    for k in out {
+        if !kept.iter().any(|x| x.text == k.text) {
+            kept.push(k);
+        }
+    }
+    Ok(kept)
 }
 
 #[cfg(test)]
