@@ -120,6 +120,13 @@ fn build(a: &BuildArgs) -> Result<Exit> {
             bail!("--list `{spec}`: `{input}` is not a hex input (a list root)");
         }
         let list = list_file(&PathBuf::from(file))?;
+        // Entity leaves (`proof commit --kind entity`) are never a typed identifier, a name
+        // key or a region: a rule checking supplier commitments against them cannot hit.
+        if list.kind == proof_core::lists::LeafKind::Entity {
+            eprintln!(
+                "note: `{file}` is an `entity` list; no typed identifier, name key or region of a supplier can be on it (import official lists with `proof lists import`)"
+            );
+        }
         filled.insert(input.into(), json!(list.root_hex()));
         list_sources.push((input.to_owned(), file.to_owned(), list.name.clone()));
     }

@@ -396,4 +396,32 @@ fn bad_supplier_data_is_named_by_line_and_column_and_nothing_is_written() {
         &["--list", "sanctions_root=lists/nope.csv"],
         "nope.csv",
     );
+    // An entity list takes no typed identifiers: built, with a note saying so.
+    let demo = format!(
+        "sanctions_root={}",
+        root().join("lists/sanctions-demo.csv").display()
+    );
+    let r = proof(
+        &d,
+        &[
+            "context",
+            "build",
+            "--policy",
+            "lksg.v1.1",
+            "--suppliers",
+            "suppliers.csv",
+            "--list",
+            &demo,
+            "--list",
+            "high_risk_root=lists/high-risk-regions.csv",
+            "-o",
+            "entity.json",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("is an `entity` list"),
+        "{}",
+        text(&r.stderr)
+    );
 }
