@@ -2,9 +2,9 @@
 //! private index behind its hashes (`docs/suppliers.md`).
 
 use crate::exit::Exit;
-use crate::load::{list_file, policy_ir, write_atomic};
+use crate::load::{list_file, policy_ir, read_bytes, text_of, write_atomic};
 use crate::suppliers::{self, Map, Supplier, Target};
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use proof_core::types::{Scalar, Type};
 use serde_json::{Map as JsonMap, Value, json};
@@ -84,7 +84,11 @@ fn build(a: &BuildArgs) -> Result<Exit> {
         .map(Map::read)
         .transpose()?
         .unwrap_or_default();
-    let rows = suppliers::read(&a.suppliers, &map)?;
+    // Read once: the rows come from the text, the index names the file by its bytes' hash.
+    let bytes = read_bytes(&a.suppliers)?;
+    let source_sha256 = hex::encode(Sha256::digest(&bytes));
+    let text = text_of(&a.suppliers, bytes)?;
+    let rows = suppliers::read(&a.suppliers.display().to_string(), &text, &map)?;
     let as_of = match &a.as_of {
         Some(t) => {
             proof_core::temporal::parse_timestamp(t).map_err(|m| anyhow::anyhow!("--as-of: {m}"))?
@@ -162,7 +166,7 @@ fn build(a: &BuildArgs) -> Result<Exit> {
     let index = a
         .index
         .as_ref()
-        .map(|_| index_json(&a.suppliers, &rows, &list_sources))
+        .map(|_| index_json(&a.suppliers, &source_sha256, &rows, &list_sources))
         .transpose()?;
     write_atomic(&a.output, &text)?;
     if let (Some(path), Some(idx)) = (&a.index, index) {
@@ -194,10 +198,10 @@ fn q(s: &str) -> String {
 /// tree: an index of 100,000 suppliers has close to a million commitments.
 fn index_json(
     file: &std::path::Path,
+    sha256: &str,
     rows: &[Supplier],
     lists: &[(String, String, String)],
 ) -> Result<String> {
-    let bytes = std::fs::read(file).with_context(|| format!("`{}`", file.display()))?;
     let mut out = String::with_capacity(rows.len() * 1_000);
     out.push_str("{\n  \"index\": \"proof-supplier-index/v1\",\n");
     out.push_str("  \"warning\": \"private: maps commitments back to suppliers; do not hand out with a context or report\",\n");
@@ -206,7 +210,7 @@ fn index_json(
         out,
         "  \"source\": {{\"file\": {}, \"sha256\": \"{}\", \"rows\": {}}},",
         q(name.as_deref().unwrap_or("")),
-        hex::encode(Sha256::digest(&bytes)),
+        sha256,
         rows.len()
     )?;
     let lists: Vec<String> = lists

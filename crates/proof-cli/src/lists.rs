@@ -121,10 +121,10 @@ fn import_files(a: &ImportArgs) -> Result<Exit> {
     // auditor rebuilds and the verifier serves.
     let list = proof_core::lists::parse_list(&name, &text)
         .map_err(|e| anyhow::anyhow!("the imported list does not load back: {e}"))?;
-    let (_, root) = output::leaves_and_root(&imp);
-    if list.root_hex() != root {
+    let stated = list.meta.get("root").map_or("", String::as_str);
+    if list.root_hex() != stated {
         bail!(
-            "the imported list loads back to root {}, not {root}; nothing written",
+            "the imported list loads back to root {}, not the {stated} its header states; nothing written",
             list.root_hex()
         );
     }

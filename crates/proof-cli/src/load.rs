@@ -76,16 +76,26 @@ pub struct Dirs {
 /// Reads a file, or standard input for `-`. A leading UTF-8 byte-order mark (as some
 /// editors and spreadsheet exports write) is dropped.
 pub fn read_text(path: &Path) -> Result<String> {
-    let text = if path.as_os_str() == "-" {
-        let mut s = String::new();
+    text_of(path, read_bytes(path)?)
+}
+
+/// A file's bytes, or standard input's for `-`.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut b = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .read_to_end(&mut b)
             .context("cannot read standard input")?;
-        s
+        Ok(b)
     } else {
-        std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?
-    };
+        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))
+    }
+}
+
+/// The text of bytes read from `path`: UTF-8, without a leading byte-order mark.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("cannot read `{}`: not UTF-8", path.display()))?;
     Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_owned(),
         None => text,

@@ -113,10 +113,8 @@ pub struct Supplier {
     pub last_audit: Option<String>,
 }
 
-/// Reads a supplier CSV.
-pub fn read(path: &Path, map: &Map) -> Result<Vec<Supplier>> {
-    let file = path.display().to_string();
-    let text = crate::load::read_text(path)?;
+/// Reads a supplier CSV: `text` as read from `file`.
+pub fn read(file: &str, text: &str, map: &Map) -> Result<Vec<Supplier>> {
     let header = text.lines().next().unwrap_or("");
     let delimiter = match map.delimiter.as_deref() {
         Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes().first().copied().unwrap_or(b','),

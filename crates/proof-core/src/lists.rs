@@ -293,7 +293,12 @@ fn hash_lines<'a>(
     Ok(out)
 }
 
-fn csv_leaves(offset: usize, data: &str) -> Result<(LeafKind, Vec<[u8; 32]>), ListError> {
+/// A CSV reader over a list's data (the header line first, `#` lines skipped) and the
+/// header; `offset` is the number of file lines before the data.
+pub(crate) fn csv_reader(
+    offset: usize,
+    data: &str,
+) -> Result<(csv::Reader<&[u8]>, csv::StringRecord), ListError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .comment(Some(b'#'))
@@ -302,6 +307,28 @@ fn csv_leaves(offset: usize, data: &str) -> Result<(LeafKind, Vec<[u8; 32]>), Li
         .headers()
         .map_err(|e| list_err(offset + 1, format!("bad CSV header: {e}")))?
         .clone();
+    Ok((rdr, headers))
+}
+
+/// Each record of `rdr` with its line in the file.
+pub(crate) fn csv_records(
+    rdr: &mut csv::Reader<&[u8]>,
+    offset: usize,
+) -> impl Iterator<Item = Result<(usize, csv::StringRecord), ListError>> {
+    let line_of = move |p: Option<&csv::Position>| {
+        offset + p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(0))
+    };
+    rdr.records().map(move |rec| match rec {
+        Ok(rec) => Ok((line_of(rec.position()), rec)),
+        Err(e) => Err(list_err(
+            line_of(e.position()),
+            format!("bad CSV record: {e}"),
+        )),
+    })
+}
+
+fn csv_leaves(offset: usize, data: &str) -> Result<(LeafKind, Vec<[u8; 32]>), ListError> {
+    let (mut rdr, headers) = csv_reader(offset, data)?;
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (kind, idx) = match (col("entity_id"), col("region")) {
         (Some(i), None) => (LeafKind::Entity, i),
@@ -325,17 +352,8 @@ fn csv_leaves(offset: usize, data: &str) -> Result<(LeafKind, Vec<[u8; 32]>), Li
         Kind::Region
     };
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e
-                .position()
-                .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-            list_err(offset + line, format!("bad CSV record: {e}"))
-        })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0))
-            + offset;
+    for rec in csv_records(&mut rdr, offset) {
+        let (line, rec) = rec?;
         let value = rec
             .get(idx)
             .ok_or_else(|| list_err(line, "the record has too few fields"))?;

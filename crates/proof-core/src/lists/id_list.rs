@@ -5,7 +5,7 @@
 //! reads is the file whose leaves are hashed, so a hand-edited, non-canonical value is an
 //! error naming its line rather than a leaf nobody can rebuild.
 
-use super::{ListError, list_err};
+use super::{ListError, csv_reader, csv_records, list_err};
 use crate::ids::{self, Scheme, name};
 
 /// True when a CSV header line names the columns of a typed-identifier list.
@@ -16,14 +16,7 @@ pub(super) fn is_header(line: &str) -> bool {
 
 /// The leaves of a typed-identifier list, each with `DESIGNATION via SCHEME[/KEY]`.
 pub(super) fn leaves(offset: usize, data: &str) -> Result<Vec<([u8; 32], String)>, ListError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .comment(Some(b'#'))
-        .from_reader(data.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| list_err(offset + 1, format!("bad CSV header: {e}")))?
-        .clone();
+    let (mut rdr, headers) = csv_reader(offset, data)?;
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(si), Some(vi)) = (col("scheme"), col("value")) else {
         return Err(list_err(
@@ -33,17 +26,8 @@ pub(super) fn leaves(offset: usize, data: &str) -> Result<Vec<([u8; 32], String)
     };
     let (ki, di) = (col("key"), col("designation"));
     let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e
-                .position()
-                .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-            list_err(offset + line, format!("bad CSV record: {e}"))
-        })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0))
-            + offset;
+    for rec in csv_records(&mut rdr, offset) {
+        let (line, rec) = rec?;
         let field = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
         let scheme = Scheme::parse(field(Some(si))).map_err(|e| list_err(line, e.0))?;
         let value = field(Some(vi));
