@@ -107,12 +107,20 @@ overview = dashboard("proof-overview", "proof: overview", [
         ('sum by (listener, reason) (rate(proof_connections_refused_total[$__rate_interval]))', "refused {{listener}} {{reason}}"),
         ('sum by (listener, reason) (rate(proof_connections_timed_out_total[$__rate_interval]))', "closed {{listener}} {{reason}}")], unit="ops",
            desc="Connections closed at accept by a cap, and slow or idle clients cut off (docs/configuration.md)."),
+    series("Reference lists: age and maximum age", [
+        ('max by (list) (proof_list_age_seconds)', "age {{list}}"),
+        ('max by (list) (proof_list_max_age_seconds)', "max age {{list}}")], unit="s",
+           desc="Seconds since each served list version was published, against lists.max_age_s (alert ProofListStale)."),
+    series("Reference lists: entries and updates", [
+        ('max by (list) (proof_list_entries)', "entries {{list}}"),
+        ('sum by (result) (increase(proof_list_updates_total[$__rate_interval]))', "updates {{result}}")],
+           desc="Distinct leaves per served list, and new versions taken up from the store (failed: the previous ones stay in service)."),
     series("Adapt selection latency", [
         ('histogram_quantile(0.95, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p95"),
         ('histogram_quantile(0.99, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p99")], unit="s"),
     series("Adapt: selected rules", [('sum(rate(adapt_selected_rules_total[$__rate_interval]))', "rules/s"),
                                      ('sum by (selector) (rate(adapt_plans_total[$__rate_interval]))', "plans/s {{selector}}")], unit="ops"),
-], "Verdicts, latency, errors, cache, auth, TLS, connections and the orchestrator of proof serve.")
+], "Verdicts, latency, errors, cache, auth, TLS, connections, reference lists and the orchestrator of proof serve.")
 
 AVAIL_30D = (f'1 - ((sum(increase(proof_http_requests_total{{{API},status=~"5.."}}[30d])) or vector(0))'
              f' / sum(increase(proof_http_requests_total{{{API}}}[30d])))')

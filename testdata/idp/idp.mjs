@@ -23,7 +23,7 @@ const AUD = process.env.IDP_AUDIENCE;
 const keys = JSON.parse(readFileSync(process.env.IDP_KEYS, 'utf8')).keys;
 const FAIL = process.env.IDP_FAIL_FILE;
 const MAX_AGE = process.env.IDP_MAX_AGE;
-const SCOPES = 'verify:run policy:compile policy:read';
+const SCOPES = 'verify:run policy:compile policy:read lists:write';
 
 const client = (id) => ({
   client_id: id,

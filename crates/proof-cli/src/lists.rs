@@ -1,4 +1,4 @@
-//! `proof lists root` and `proof lists import`.
+//! `proof lists root`, `proof lists import` and `proof lists publish`.
 
 use crate::exit::Exit;
 use crate::load::{list_file, write_atomic};
@@ -20,6 +20,32 @@ Examples:
 
 Nothing is written when the import fails (exit 1).")]
     Import(ImportArgs),
+    /// Publish a list file to a running `proof serve` as a new version of that list: every
+    /// replica serves it within a poll interval (docs/lists-service.md).
+    #[command(after_help = "\
+Examples:
+  proof lists publish lists/un.csv --server https://proof.example.com \\
+      --token-url https://idp.example.com/token --client-id list-publisher
+  proof lists publish lists/eu-fsf.csv --version 2026-12-01 --server http://127.0.0.1:8080
+
+The server recomputes the root; a version that already exists is refused (exit 1).
+Needs the scope lists:write.")]
+    Publish(PublishArgs),
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// The list file (as `proof lists import` writes it).
+    file: PathBuf,
+    /// The version to publish it as, unique per list (default: the file's
+    /// `# publisher_date:` header).
+    #[arg(long)]
+    version: Option<String>,
+    /// The list's name (default: the file's `# name:` header, else its stem).
+    #[arg(long)]
+    name: Option<String>,
+    #[command(flatten)]
+    remote: crate::remote::Remote,
 }
 
 #[derive(Args)]
@@ -66,6 +92,7 @@ pub fn run(cmd: ListsCommand) -> Result<Exit> {
     match cmd {
         ListsCommand::Root(a) => root(&a),
         ListsCommand::Import(a) => import_files(&a),
+        ListsCommand::Publish(a) => publish(&a),
     }
 }
 
@@ -141,4 +168,59 @@ fn import_files(a: &ImportArgs) -> Result<Exit> {
         list.root_hex()
     );
     Ok(Exit::Ok)
+}
+
+fn publish(a: &PublishArgs) -> Result<Exit> {
+    if a.remote.server.is_none() {
+        bail!("`proof lists publish` needs --server (or PROOF_SERVER)");
+    }
+    // Checked here first, so that a broken file gets its line number without a round trip.
+    let list = list_file(&a.file)?;
+    let version = match (&a.version, list.meta.get("publisher_date")) {
+        (Some(v), _) => v.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => bail!(
+            "`{}` has no `# publisher_date:` header; give --version",
+            a.file.display()
+        ),
+    };
+    let name = a.name.clone().unwrap_or_else(|| list.name.clone());
+    let body =
+        std::fs::read(&a.file).with_context(|| format!("cannot read `{}`", a.file.display()))?;
+    let path = format!(
+        "/lists?name={}&version={}",
+        query_escape(&name),
+        query_escape(&version)
+    );
+    let answer = a
+        .remote
+        .post_bytes(&path, "text/csv", body, "lists:write")?;
+    let v: serde_json::Value =
+        serde_json::from_str(&answer.body).context("the server did not answer JSON")?;
+    let field = |k: &str| match v.get(k) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    println!(
+        "published list `{}` version `{}`: {} leaves, root {}",
+        field("name"),
+        field("version"),
+        field("size"),
+        field("root")
+    );
+    Ok(Exit::Ok)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -1,4 +1,5 @@
-//! `--server URL`: send `verify`, `adapt` and `policy compile` to a running `proof serve`.
+//! `--server URL`: send `verify`, `adapt`, `policy compile` and `lists publish` to a running
+//! `proof serve`.
 //! With `--token-url` the command first gets an access token by the OAuth2
 //! client-credentials grant; the secret comes from `PROOF_CLIENT_SECRET` or
 //! `--client-secret-file`, never from a flag value (which `ps` would show). Tokens are cached
@@ -238,6 +239,26 @@ impl Remote {
     /// # Errors
     /// Transport failures, and any non-2xx answer, rendered from its problem+json.
     pub fn post(&self, path: &str, body: &Value, needed: &str) -> Result<Answer> {
+        self.post_bytes(
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+            needed,
+        )
+    }
+
+    /// POSTs `body` of type `content_type` to `path` (a path with its query), as
+    /// [`post`](Self::post) does.
+    ///
+    /// # Errors
+    /// As [`post`](Self::post).
+    pub fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        needed: &str,
+    ) -> Result<Answer> {
         let Some(server) = &self.server else {
             bail!("no --server given");
         };
@@ -248,8 +269,8 @@ impl Remote {
             let token = self.token(&http, needed, fresh)?;
             let mut req = http
                 .post(&url)
-                .header("content-type", "application/json")
-                .body(body.to_string());
+                .header("content-type", content_type)
+                .body(body.clone());
             if let Some(t) = &token {
                 req = req.bearer_auth(t);
             }

@@ -14,7 +14,6 @@ mod real_lists;
 #[path = "support/server.rs"]
 mod support;
 
-use real_lists::real;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -46,20 +45,7 @@ S-1003,ERIC BADEGE,FR,,,,,,15.08.2026
 fn workspace(tag: &str) -> PathBuf {
     let d = tmpdir(tag);
     std::fs::create_dir_all(d.join("lists")).unwrap();
-    let un = real("un-sc-xml/UN_consolidated.xml");
-    let r = proof(
-        &d,
-        &[
-            "lists",
-            "import",
-            "--format",
-            "un-sc-xml",
-            un.to_str().unwrap(),
-            "-o",
-            "lists/un.csv",
-        ],
-    );
-    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    real_lists::import_un(&d, "lists/un.csv");
     std::fs::copy(
         root().join("lists/high-risk-regions.csv"),
         d.join("lists/high-risk-regions.csv"),

@@ -4,7 +4,8 @@
 //! expression of every dashboard panel is queried through Prometheus's HTTP API and must
 //! return data, every rule must evaluate without error and every metric the alerts use must
 //! have samples; finally the IdP is stopped past `max_stale_s`, the 503 burst that follows
-//! must drive ProofAuthUnavailable and ProofHighErrorRate to pending or firing.
+//! must drive ProofAuthUnavailable and ProofHighErrorRate to pending or firing, and a
+//! maximum list age of 1 s must drive ProofListStale there.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -155,7 +156,7 @@ fn dashboards_and_alerts_work_against_a_live_prometheus_under_demo_traffic() {
     let (cert, key_file) = ca.server().write(&dir, "server");
     let (ccert, ckey) = ca.client("spiffe://proof.test/demo").write(&dir, "client");
     let s = Server::start(&Spec::new(&support::sqlite_url("sandbox")).yaml(&format!(
-        "tls: {{cert_file: {}, key_file: {}, client_auth: optional, client_ca_file: {}}}\nauth:\n  mode: oauth2\n  issuer: {}\n  audience: {}\n  jwks: {{ttl_s: 1, max_stale_s: 3, refetch_interval_s: 1, retries: 0, timeout_ms: 500}}\n",
+        "lists: {{max_age_s: 1}}\ntls: {{cert_file: {}, key_file: {}, client_auth: optional, client_ca_file: {}}}\nauth:\n  mode: oauth2\n  issuer: {}\n  audience: {}\n  jwks: {{ttl_s: 1, max_stale_s: 3, refetch_interval_s: 1, retries: 0, timeout_ms: 500}}\n",
         cert.display(),
         key_file.display(),
         ca_file.display(),
@@ -260,6 +261,17 @@ fn dashboards_and_alerts_work_against_a_live_prometheus_under_demo_traffic() {
             "{name} is {st:?} after the 503 burst"
         );
     }
+    // With lists.max_age_s at 1 s every shipped list is stale at once.
+    wait(
+        "ProofListStale pending or firing",
+        Duration::from_secs(30),
+        || {
+            matches!(
+                alert_state(&prom, "ProofListStale").as_deref(),
+                Some("pending" | "firing")
+            )
+        },
+    );
     std::thread::sleep(Duration::from_secs(2)); // a few more scrapes and evaluations
 
     // Every dashboard expression returns data.

@@ -992,3 +992,70 @@ fn rate_limits_are_per_client_with_retry_after_and_counted() {
     std::thread::sleep(Duration::from_secs(retry));
     assert_eq!(call(&s, "GET", "/lists", None, Some(&busy)).0, 200);
 }
+
+#[test]
+fn publishing_a_list_needs_lists_write_and_the_cli_gets_that_scope() {
+    let k1 = SigningKey::new("k1", "RS256");
+    let idp = Idp::start(&[&k1]);
+    let s = start(&idp, "");
+    let dir = support::tmpdir("authpub");
+    let file = dir.join("suppliers-watch.csv");
+    std::fs::write(&file, "# name: watch\nentity_id\nDE-HRB-1\n").unwrap();
+    let post = |token: &str, version: &str| {
+        let r = support::client()
+            .post(format!("{}/lists?version={version}", s.api))
+            .header("content-type", "text/csv")
+            .header("authorization", format!("Bearer {token}"))
+            .body(std::fs::read(&file).unwrap())
+            .send()
+            .unwrap();
+        let st = r.status().as_u16();
+        (st, support::json(&r.text().unwrap()))
+    };
+    // Without a token: 401 before the list file is read.
+    let r = support::client()
+        .post(format!("{}/lists?version=1", s.api))
+        .header("content-type", "text/csv")
+        .body(vec![b'#'; 64 << 10])
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // Every other scope is refused, naming the one it needs; nothing is stored.
+    let (st, b) = post(&idp.token("svc-rs", ALL), "1");
+    assert_eq!(
+        (st, b["code"].as_str()),
+        (403, Some("insufficient_scope")),
+        "{b}"
+    );
+    assert_eq!(b["scope"], "lists:write");
+    let (st, _, b) = call(&s, "GET", "/lists", None, Some(&idp.token("svc-rs", ALL)));
+    assert_eq!(st, 200);
+    assert!(!b.to_string().contains("\"watch\""), "{b}");
+    // With lists:write it is stored.
+    let (st, b) = post(&idp.token("svc-rs", "lists:write"), "1");
+    assert_eq!(st, 201, "{b}");
+    // The CLI asks the IdP for lists:write by client credentials.
+    let cache = support::tmpdir("authpub-cache");
+    let (code, out, err) = cli(
+        &[
+            "lists",
+            "publish",
+            file.to_str().unwrap(),
+            "--version",
+            "2",
+            "--server",
+            &s.api,
+            "--token-url",
+            &idp.token_url(),
+            "--client-id",
+            "svc-rs",
+        ],
+        "svc-rs-secret",
+        &cache,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("published list `watch` version `2`: 1 leaves"),
+        "{out}"
+    );
+}

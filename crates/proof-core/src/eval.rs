@@ -153,6 +153,32 @@ pub struct Report {
     pub as_of: String,
     /// One result per rule, in policy order.
     pub results: Vec<RuleResult>,
+    /// The lists the context names by a root that a newer version has replaced; empty
+    /// (and absent from the JSON) when every root is current. Filled by the service.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<SupersededList>,
+}
+
+/// A list version that the context names although a newer one has replaced it. Fields in
+/// name order (the report's bytes rely on it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SupersededList {
+    /// What it did to the verdict: `warn` (at least WARN) or `pass` (none).
+    pub effect: String,
+    /// The list's name.
+    pub list: String,
+    /// When this version was published, RFC 3339.
+    pub published_at: String,
+    /// The root the context names.
+    pub root: String,
+    /// When the next version was published, RFC 3339.
+    pub superseded_at: String,
+    /// The next version.
+    pub superseded_by: String,
+    /// The next version's root.
+    pub superseded_by_root: String,
+    /// The version the context names.
+    pub version: String,
 }
 
 impl Report {
@@ -389,6 +415,7 @@ pub fn report(
         context_hash,
         as_of: temporal::format_timestamp(as_of),
         results,
+        superseded: Vec::new(),
     })
 }
 

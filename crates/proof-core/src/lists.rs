@@ -375,6 +375,14 @@ impl Registry {
     /// When a list with the same root is already registered (two names for one set would
     /// make reports ambiguous).
     pub fn insert(&mut self, list: RefList) -> Result<(), String> {
+        self.insert_shared(Arc::new(list))
+    }
+
+    /// Adds a list that other registries may share.
+    ///
+    /// # Errors
+    /// As [`insert`](Self::insert).
+    pub fn insert_shared(&mut self, list: Arc<RefList>) -> Result<(), String> {
         if let Some(existing) = self.by_root.get(&list.root) {
             return Err(format!(
                 "lists `{}` and `{}` have the same root {}",
@@ -383,7 +391,7 @@ impl Registry {
                 list.root_hex()
             ));
         }
-        self.by_root.insert(list.root, Arc::new(list));
+        self.by_root.insert(list.root, list);
         Ok(())
     }
 

@@ -6,10 +6,11 @@
 //!
 //! One file per section, each with its defaults and its own validation: [`server`]
 //! (listeners, shutdown, cache, features, readiness, orchestrator), [`auth`], [`tls`],
-//! [`store`], [`limits`], [`telemetry`] (logs); [`load`] merges the layers.
+//! [`store`], [`limits`], [`lists`], [`telemetry`] (logs); [`load`] merges the layers.
 
 mod auth;
 mod limits;
+mod lists;
 mod load;
 mod server;
 mod store;
@@ -18,6 +19,7 @@ mod tls;
 
 pub use auth::{AuthMode, AuthSettings, JwksSettings};
 pub use limits::Limits;
+pub use lists::{ListSettings, WithinGrace};
 pub use load::{dev_profile, load};
 pub use server::{
     AdaptSettings, CacheSettings, Features, Listener, Readiness, SelectorKind, Shutdown,
@@ -31,14 +33,19 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 56] = [
+pub const LEAVES: [&str; 61] = [
     "api.bind",
     "admin.bind",
     "store.url",
     "store.max_connections",
     "policy_dir",
     "lists_dir",
+    "lists.poll_interval_ms",
+    "lists.superseded_grace_s",
+    "lists.within_grace",
+    "lists.max_age_s",
     "limits.body_bytes",
+    "limits.lists_body_bytes",
     "limits.json_depth",
     "limits.request_timeout_ms",
     "limits.body_read_timeout_ms",
@@ -122,6 +129,9 @@ pub struct Settings {
     pub policy_dir: Option<PathBuf>,
     /// Reference lists loaded at startup (every `*.csv`/`*.txt`).
     pub lists_dir: PathBuf,
+    /// Reference lists published to the store: polling, superseded versions, staleness.
+    #[serde(default)]
+    pub lists: ListSettings,
     /// Request limits.
     #[serde(default)]
     pub limits: Limits,
@@ -181,6 +191,7 @@ impl Settings {
         let mut p = Vec::new();
         self.store.validate(&mut p);
         self.limits.validate(&mut p);
+        self.lists.validate(&mut p);
         self.cache.validate(&mut p);
         self.adapt.validate(&mut p);
         self.log.validate(&mut p);

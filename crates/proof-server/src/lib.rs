@@ -9,6 +9,8 @@
 //!   problem+json; [`routes::openapi`] describes the API
 //! - [`telemetry`]: logs, request ids, HTTP metrics; [`metrics`]: every metric name
 //! - [`fsload`]: lists and policies from directories
+//! - [`lists`]: the lists in service (files and store versions), swapped as a whole when
+//!   the store has new versions
 //! - [`auth`]: OAuth2 bearer tokens, scopes per route, the IdP's key cache
 //! - [`tls`]: TLS and client certificates on the API listener, reloaded without restart
 //! - [`conn`]: the accept loop of both listeners: connection caps, header-read and idle
@@ -25,6 +27,7 @@ pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod fsload;
+pub mod lists;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
@@ -130,7 +133,7 @@ impl Application {
     /// [`StartupError`] saying what is wrong.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let lists = fsload::lists_dir(&settings.lists_dir).map_err(StartupError::Content)?;
+        let files = fsload::lists_dir_files(&settings.lists_dir).map_err(StartupError::Content)?;
         let store =
             Store::connect(settings.store.url.expose(), settings.store.max_connections).await?;
         if let Some(dir) = &settings.policy_dir {
@@ -139,6 +142,20 @@ impl Application {
         }
         let selector = selector(&settings.adapt)?;
         let metrics = metrics::Metrics::new();
+        let lists = Arc::new(lists::ServedLists::new(
+            files
+                .into_iter()
+                .map(|(list, modified)| lists::Served {
+                    list: Arc::new(list),
+                    origin: lists::Origin::File {
+                        modified: modified.map(time::OffsetDateTime::from),
+                    },
+                })
+                .collect(),
+            settings.lists.clone(),
+            metrics.lists.clone(),
+        ));
+        lists.refresh(&store).await.map_err(StartupError::Content)?;
         let tls = if settings.tls.enabled() {
             Some(tls::TlsRuntime::new(&settings, metrics.clone()).map_err(StartupError::Tls)?)
         } else {
@@ -171,7 +188,7 @@ impl Application {
             settings: Arc::new(settings),
             store,
             cache,
-            lists: Arc::new(lists),
+            lists,
             metrics,
             selector,
             auth,
@@ -228,6 +245,7 @@ impl Application {
         if let Some(j) = self.state.auth.as_ref().and_then(|a| a.jwks()) {
             tokio::spawn(Arc::clone(j).run(rx.clone()));
         }
+        tokio::spawn(Arc::clone(&self.state.lists).run(self.state.store.clone(), rx.clone()));
         let limits = conn::ConnLimits::new(&self.state.settings.limits, 2, conn::open_file_limit());
         let metrics = self.state.metrics.clone();
         let api = async {

@@ -4,6 +4,10 @@
 //! buckets from 10 µs to 10 s ([`DURATION_BUCKETS`]). Labels are bounded: routes are the
 //! matched route templates, never raw paths; ids are never labels.
 
+mod lists;
+
+pub use lists::{LIST_AGE, LIST_ENTRIES, LIST_MAX_AGE, LIST_UPDATES, ListLabel, ListMetrics};
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -296,6 +300,8 @@ pub struct Metrics {
     pub log_lines_dropped: Counter,
     /// Serialises copying the log writer's count, so concurrent scrapes add it once.
     log_sync: Arc<std::sync::Mutex<()>>,
+    /// Reference lists.
+    pub lists: ListMetrics,
 }
 
 impl Default for Metrics {
@@ -516,7 +522,9 @@ impl Metrics {
                 selector: s.to_owned(),
             });
         }
+        let lists = ListMetrics::register(&mut r);
         Self {
+            lists,
             registry: Arc::new(r),
             http_requests,
             http_duration,

@@ -5,12 +5,14 @@ pub(crate) mod adapt;
 pub(crate) mod admin;
 mod admit;
 pub(crate) mod compile;
+pub(crate) mod lists;
 pub mod openapi;
 pub(crate) mod policies;
 pub(crate) mod verify;
 
 pub use compile::{CompileRequest, CompileResponse};
-pub use policies::{ListInfo, ListsResponse, PolicyPage, PolicyResponse, PolicySummary};
+pub use lists::{ListInfo, ListsResponse, Published, SupersededInfo};
+pub use policies::{PolicyPage, PolicyResponse, PolicySummary};
 pub use verify::{VerifyOptions, VerifyRequest};
 
 use crate::error::ApiError;
@@ -63,7 +65,7 @@ pub fn api(state: &AppState) -> Router {
         .route("/policy/compile", post(compile::compile))
         .route("/policy/{id}", get(policies::get_policy))
         .route("/policies", get(policies::list_policies))
-        .route("/lists", get(policies::lists))
+        .route("/lists", get(lists::lists).post(lists::publish))
         .route("/openapi.json", get(openapi::serve))
         .route_layer(from_fn_with_state(state.clone(), guard));
     observed(r, state)

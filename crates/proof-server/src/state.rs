@@ -4,7 +4,6 @@ use crate::cache::IrCache;
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use proof_core::lists::Registry;
 use proof_core::orchestrator::RuleSelector;
 use std::sync::Arc;
 
@@ -36,8 +35,8 @@ pub struct Shared {
     pub store: Store,
     /// Compiled IRs.
     pub cache: IrCache,
-    /// Reference lists by root.
-    pub lists: Arc<Registry>,
+    /// The reference lists in service.
+    pub lists: Arc<crate::lists::ServedLists>,
     /// Metric handles.
     pub metrics: Metrics,
     /// The orchestrator's selector (from `adapt.*`).

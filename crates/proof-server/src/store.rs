@@ -1,9 +1,13 @@
 //! The policy store: compiled policies as immutable versions keyed by `(policy_id,
-//! policy_hash)`, one version string per policy id. One trait, [`PolicyStore`], with a
+//! policy_hash)`, one version string per policy id, and reference lists as immutable
+//! versions keyed by `(name, version)` ([`lists`]). One trait, [`PolicyStore`], with a
 //! SQLite implementation (the embedded default) and a PostgreSQL one (several replicas),
 //! each with its own migrations under `migrations/`. Every write is one transaction.
 
+mod lists;
 mod sql;
+
+pub use lists::{ListPut, ListVersion, NewListVersion};
 
 use proof_core::hash::CanonicalError;
 use proof_core::ir::Ir;

@@ -35,6 +35,12 @@ pub(super) fn report(r: &Report) -> std::result::Result<Vec<u8>, serde_json::Err
     }
     key(&mut out, 1, &mut first, "results")?;
     array(&mut out, 1, &r.results, rule)?;
+    if !r.superseded.is_empty() {
+        // Rare and small: through a JSON value, whose members are in name order like the
+        // struct's fields.
+        key(&mut out, 1, &mut first, "superseded")?;
+        value(&mut out, 1, &serde_json::to_value(&r.superseded)?)?;
+    }
     close(&mut out, 0, b'}');
     out.push(b'\n');
     Ok(out)
@@ -282,7 +288,22 @@ mod tests {
                 ),
                 rule("c", Status::Skipped, Severity::Fail, "", None),
             ],
+            superseded: Vec::new(),
         };
+        assert_eq!(
+            String::from_utf8(report(&r).unwrap()).unwrap(),
+            serde_bytes(&r)
+        );
+        r.superseded.push(super::super::SupersededList {
+            effect: "warn".into(),
+            list: "eu \"fsf\"".into(),
+            published_at: "2026-01-01T00:00:00Z".into(),
+            root: "aa".into(),
+            superseded_at: "2026-01-02T00:00:00Z".into(),
+            superseded_by: "2026-01-02".into(),
+            superseded_by_root: "bb".into(),
+            version: "2026-01-01".into(),
+        });
         assert_eq!(
             String::from_utf8(report(&r).unwrap()).unwrap(),
             serde_bytes(&r)

@@ -56,6 +56,7 @@ impl Default for AuthSettings {
                 ("GET /policy/{id}", "policy:read"),
                 ("GET /policies", "policy:read"),
                 ("GET /lists", "policy:read"),
+                ("POST /lists", "lists:write"),
             ]
             .into_iter()
             .map(|(r, sc)| (r.to_owned(), vec![sc.to_owned()]))

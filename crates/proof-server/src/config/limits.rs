@@ -7,8 +7,10 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Largest request body, in bytes.
+    /// Largest request body, in bytes (every route but `POST /lists`).
     pub body_bytes: usize,
+    /// Largest body of `POST /lists` (a list file), in bytes.
+    pub lists_body_bytes: usize,
     /// Deepest JSON nesting accepted in a request body.
     pub json_depth: usize,
     /// Longest a request may take, in milliseconds.
@@ -45,6 +47,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             body_bytes: 1 << 20,
+            lists_body_bytes: 256 << 20,
             json_depth: 64,
             request_timeout_ms: 10_000,
             body_read_timeout_ms: 5_000,
@@ -65,6 +68,7 @@ impl Limits {
     pub(super) fn validate(&self, p: &mut Vec<String>) {
         for (name, v) in [
             ("limits.body_bytes", self.body_bytes),
+            ("limits.lists_body_bytes", self.lists_body_bytes),
             ("limits.json_depth", self.json_depth),
             ("limits.concurrency", self.concurrency),
             ("limits.max_connections", self.max_connections),

@@ -28,7 +28,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         tracing::warn!(error = %e, "readiness: store does not answer");
         reasons.push(format!("the {} store does not answer", state.store.kind()));
     }
-    if state.settings.readiness.require_lists && state.lists.is_empty() {
+    if state.settings.readiness.require_lists && state.lists.snapshot().registry.is_empty() {
         reasons.push("no reference list is loaded".to_owned());
     }
     let jwks = state
@@ -45,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         let mut body = serde_json::Map::new();
         body.insert("status".into(), json!("ready"));
         body.insert("store".into(), json!(state.store.kind()));
-        body.insert("lists".into(), json!(state.lists.len()));
+        body.insert("lists".into(), json!(state.lists.snapshot().current.len()));
         if let Some(j) = jwks {
             body.insert("jwks".into(), json!(j));
         }
@@ -68,6 +68,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     state
         .metrics
         .sync_log_drops(crate::telemetry::dropped_log_lines());
+    state.lists.refresh_ages(time::OffsetDateTime::now_utc());
     let body = state.metrics.encode().map_err(|_| ApiError::internal())?;
     Ok((
         [(

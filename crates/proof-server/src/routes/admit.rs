@@ -2,7 +2,9 @@
 //! its whole body has arrived, so clients that declare a body and send it slowly (or never)
 //! cannot hold the slots of requests that are ready. The body must arrive within
 //! `limits.body_read_timeout_ms` (else 408 `body_timeout`, and the connection is closed)
-//! and stay within `limits.body_bytes` (else 413 `body_too_large`).
+//! and stay within `limits.body_bytes` (else 413 `body_too_large`). `POST /lists` is the
+//! exception: its handler reads the list file after authentication, under
+//! `limits.lists_body_bytes` and the same time limit.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -34,15 +36,22 @@ impl Slots {
     }
 }
 
+fn is_list_upload(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST && req.uri().path() == "/lists"
+}
+
 /// Reads the body, then waits for a slot, then runs the request.
 pub async fn admit(s: &Slots, req: Request, next: Next) -> Response {
-    let req = if req.body().size_hint().exact() == Some(0) {
+    // A list file (`POST /lists`) is read by its handler, after authentication, under its
+    // own larger limit: a client without `lists:write` never gets that far.
+    let req = if req.body().size_hint().exact() == Some(0) || is_list_upload(&req) {
         req
     } else {
+        let limit = s.body_bytes;
         let (parts, body) = req.into_parts();
-        match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, s.body_bytes)).await {
+        match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, limit)).await {
             Ok(Ok(bytes)) => Request::from_parts(parts, Body::from(bytes)),
-            Ok(Err(_)) => return crate::extract::body_too_large(s.body_bytes).into_response(),
+            Ok(Err(_)) => return crate::extract::body_too_large(limit).into_response(),
             Err(_) => {
                 let mut resp = ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,

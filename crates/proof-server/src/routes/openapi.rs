@@ -18,7 +18,8 @@ use utoipa::OpenApi;
         routes::compile::compile,
         routes::policies::get_policy,
         routes::policies::list_policies,
-        routes::policies::lists
+        routes::lists::lists,
+        routes::lists::publish
     ),
     components(schemas(
         routes::VerifyRequest,
@@ -29,7 +30,9 @@ use utoipa::OpenApi;
         routes::PolicyPage,
         routes::PolicySummary,
         routes::ListsResponse,
-        routes::ListInfo
+        routes::ListInfo,
+        routes::SupersededInfo,
+        routes::Published
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -48,7 +51,7 @@ impl utoipa::Modify for BearerAuth {
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
             .description(Some(
-                "OAuth2 access token (RFC 9068 at+jwt) from the configured issuer, by the client-credentials grant. Default scopes: verify:run for POST /verify and POST /proof/adapt, policy:compile for POST /policy/compile, policy:read for GET /policy/{id}, /policies and /lists. 401 missing_token or invalid_token, 403 insufficient_scope, 503 auth_unavailable.",
+                "OAuth2 access token (RFC 9068 at+jwt) from the configured issuer, by the client-credentials grant. Default scopes: verify:run for POST /verify and POST /proof/adapt, policy:compile for POST /policy/compile, policy:read for GET /policy/{id}, /policies and /lists, lists:write for POST /lists. 401 missing_token or invalid_token, 403 insufficient_scope, 503 auth_unavailable.",
             ))
             .build();
         doc.components

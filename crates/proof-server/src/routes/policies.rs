@@ -1,4 +1,4 @@
-//! Reading policies and lists: `GET /policy/{id}`, `GET /policies`, `GET /lists`, and the
+//! Reading policies: `GET /policy/{id}`, `GET /policies`, and the
 //! resolution of "policy id + version/hash/latest" to a compiled IR that `/verify` shares.
 
 use crate::cache::Lookup;
@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use proof_core::ir::Ir;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
@@ -76,30 +75,6 @@ pub struct PolicyPage {
     /// Pass as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<i64>,
-}
-
-/// A loaded reference list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListInfo {
-    /// Name.
-    pub name: String,
-    /// `entity`, `region` or `hash`.
-    pub kind: String,
-    /// Merkle root, 64 hex digits: what a context names it by.
-    pub root: String,
-    /// Entries in the file.
-    pub entries: usize,
-    /// Distinct leaves.
-    pub distinct: usize,
-    /// Provenance from the file header (source, description, synthetic, ...).
-    pub meta: BTreeMap<String, String>,
-}
-
-/// Every loaded list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListsResponse {
-    /// Lists ordered by root.
-    pub lists: Vec<ListInfo>,
 }
 
 pub(super) fn selector(
@@ -224,22 +199,4 @@ pub async fn list_policies(
         })
         .collect();
     Ok(Json(PolicyPage { items, next_cursor }))
-}
-
-/// `GET /lists`: roots, sizes and provenance of the loaded reference lists.
-#[utoipa::path(get, path = "/lists", responses((status = 200, body = ListsResponse)))]
-pub async fn lists(State(state): State<AppState>) -> Json<ListsResponse> {
-    let lists = state
-        .lists
-        .iter()
-        .map(|l| ListInfo {
-            name: l.name.clone(),
-            kind: l.kind.name().to_owned(),
-            root: l.root_hex().to_owned(),
-            entries: l.entries,
-            distinct: l.len(),
-            meta: l.meta.clone(),
-        })
-        .collect();
-    Json(ListsResponse { lists })
 }

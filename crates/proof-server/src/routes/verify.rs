@@ -2,6 +2,7 @@
 //! embedded IR. The response body is byte for byte the report the CLI prints.
 
 use super::policies::{resolve, selector};
+use crate::config::WithinGrace;
 use crate::error::ApiError;
 use crate::extract::{JsonBytes, parse_json};
 use crate::metrics::SelectorLabel;
@@ -187,7 +188,7 @@ pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>
 #[utoipa::path(post, path = "/verify", request_body = VerifyRequest,
     responses((status = 200, description = "The report (same bytes as `proof verify`)", content_type = "application/json", body = Object),
               (status = 403, description = "`embedded_ir_disabled`"), (status = 404, description = "`policy_not_found`"),
-              (status = 422, description = "`invalid_context`, `unknown_list_root`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
+              (status = 422, description = "`invalid_context`, `unknown_list_root`, `list_superseded`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
 pub async fn verify(
     State(state): State<AppState>,
     JsonBytes(body): JsonBytes,
@@ -502,19 +503,30 @@ fn respond(
         let at = eval::resolve_as_of(at, &ctx);
         (ctx, at, None)
     };
-    let report = hash()
+    let lists = state.lists.snapshot();
+    let within_grace = state.lists.settings().within_grace;
+    let superseded = lists
+        .superseded_in(&ctx, within_grace)
+        .map_err(super::lists::superseded_error)?;
+    let mut report = hash()
         .and_then(|hash| {
             eval::report(
                 ir,
                 &ctx,
                 hash,
                 at,
-                &state.lists,
+                &lists.registry,
                 order.as_deref(),
                 options.fail_fast,
             )
         })
         .map_err(eval_error)?;
+    if !superseded.is_empty() {
+        if within_grace == WithinGrace::Warn {
+            report.verdict = report.verdict.max(eval::Verdict::Warn);
+        }
+        report.superseded = superseded;
+    }
     state
         .metrics
         .verify_duration

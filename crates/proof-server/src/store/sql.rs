@@ -15,13 +15,13 @@ const COLUMNS: &str = "seq, policy_id, version, policy_hash, ir_hash, ir, source
 /// The SQLite store.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 /// The PostgreSQL store.
 #[derive(Clone, Debug)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl SqliteStore {
@@ -121,7 +121,7 @@ where
     })
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     proof_core::temporal::format_timestamp(time::OffsetDateTime::now_utc())
 }
 
