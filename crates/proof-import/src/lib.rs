@@ -354,7 +354,57 @@ fn parse(format: Format, inputs: &[Input], opts: &Options) -> Result<Import, Imp
             format: format.label(),
         });
     }
-    imp.rows.sort_unstable();
+    imp.rows = sorted(std::mem::take(&mut imp.rows));
     imp.rows.dedup();
     Ok(imp)
+}
+
+/// `rows` sorted: each half on its own thread, then merged.
+fn sorted(mut rows: Vec<Row>) -> Vec<Row> {
+    let mid = rows.len() / 2;
+    let (a, b) = rows.split_at_mut(mid);
+    std::thread::scope(|scope| {
+        scope.spawn(|| b.sort_unstable());
+        a.sort_unstable();
+    });
+    let second = rows.split_off(mid);
+    merge(rows, second)
+}
+
+/// Two sorted vectors as one.
+fn merge(a: Vec<Row>, b: Vec<Row>) -> Vec<Row> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x <= y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        out.extend(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_in_two_halves_and_merging_is_a_sort() {
+        let row = |i: u32| Row {
+            scheme: format!("s{}", i % 3),
+            value: format!("{}", (i * 7919) % 101),
+            key: "",
+            designation: format!("d{}", i % 5),
+            source: "x",
+        };
+        for n in [0, 1, 2, 3, 100, 101] {
+            let rows: Vec<Row> = (0..n).map(row).collect();
+            let mut want = rows.clone();
+            want.sort_unstable();
+            assert_eq!(sorted(rows), want, "{n} rows");
+        }
+    }
 }
