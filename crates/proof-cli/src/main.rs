@@ -6,6 +6,7 @@ mod adapt;
 mod commit;
 mod context;
 mod exit;
+mod keys;
 mod lists;
 mod load;
 mod policy;
@@ -48,6 +49,9 @@ enum Command {
     Lists(lists::ListsCommand),
     /// Print the hashes a context uses: typed identifiers (--scheme), entities, regions.
     Commit(commit::CommitArgs),
+    /// Make Ed25519 signing keys and print their public key set.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Build contexts from supplier master data.
     #[command(subcommand)]
     Context(context::ContextCommand),
@@ -78,6 +82,7 @@ fn main() -> std::process::ExitCode {
         Command::Policy(c) => policy::run(c),
         Command::Lists(c) => lists::run(c),
         Command::Commit(a) => commit::run(&a),
+        Command::Keys(c) => keys::run(c),
         Command::Context(c) => context::run(c),
         Command::Report(c) => report::run(c),
         Command::Verify(a) => verify::run(&a),

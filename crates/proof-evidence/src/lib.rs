@@ -1,0 +1,7 @@
+//! `proof-evidence`: what makes a verification checkable by someone who does not trust the
+//! company or the server's operator.
+//!
+//! - [`keys`]: Ed25519 signing keys from PKCS#8 PEM files, each named by its RFC 7638 key
+//!   id, and the public key set (a JWK set, RFC 8037 `OKP`/`Ed25519`) an auditor obtains.
+
+pub mod keys;
