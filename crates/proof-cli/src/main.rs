@@ -10,6 +10,7 @@ mod keys;
 mod lists;
 mod load;
 mod policy;
+mod receipt;
 mod remote;
 mod report;
 mod serve;
@@ -58,6 +59,9 @@ enum Command {
     /// Explain reports: the designations and suppliers behind failed rules.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Check signed receipts offline.
+    #[command(subcommand)]
+    Receipt(receipt::ReceiptCommand),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
     /// Plan the rules a context needs (cheapest first); evaluate the plan unless --dry-run.
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Keys(c) => keys::run(c),
         Command::Context(c) => context::run(c),
         Command::Report(c) => report::run(c),
+        Command::Receipt(c) => receipt::run(c),
         Command::Verify(a) => verify::run(&a),
         Command::Adapt(a) => adapt::run(&a),
         Command::Serve(a) => serve::run(&a),

@@ -14,6 +14,8 @@ pub struct VerifyArgs {
     inputs: Inputs,
     #[command(flatten)]
     remote: Remote,
+    #[command(flatten)]
+    sign: crate::receipt::SignArgs,
 }
 
 /// The request body `/verify` and `/proof/adapt` take: a policy id, or (for a policy file)
@@ -48,6 +50,11 @@ pub fn verdict_of(report: &Value) -> Result<Exit> {
 pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let i = &a.inputs;
     if a.remote.server.is_some() {
+        if a.sign.wanted() {
+            anyhow::bail!(
+                "--receipt signs a local verification with --signing-key; it cannot be combined with --server"
+            );
+        }
         let answer = a.remote.post(
             "/verify",
             &request(i, serde_json::Map::new())?,
@@ -56,11 +63,15 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
         i.write(&answer.body)?;
         return verdict_of(&serde_json::from_str(&answer.body)?);
     }
+    let key = a.sign.key()?;
     let as_of = i.as_of()?;
     let ir = i.ir()?;
     let lists = i.lists()?;
     let (file, ctx) = i.context_json()?;
     let report = eval::verify(&ir, &ctx, as_of, &lists).with_context(|| format!("`{file}`"))?;
+    if let Some(key) = &key {
+        a.sign.write(key, &report, &lists)?;
+    }
     i.write(&report.to_pretty_json()?)?;
     Ok(report.verdict.into())
 }

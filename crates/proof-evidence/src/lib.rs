@@ -3,5 +3,11 @@
 //!
 //! - [`keys`]: Ed25519 signing keys from PKCS#8 PEM files, each named by its RFC 7638 key
 //!   id, and the public key set (a JWK set, RFC 8037 `OKP`/`Ed25519`) an auditor obtains.
+//! - [`dsse`]: the DSSE envelope and its pre-authentication encoding.
+//! - [`receipt`]: a report as a signed in-toto Statement (salted context commitment,
+//!   no supplier hash) and the disclosure bundle that opens it, and the offline check of
+//!   both.
 
+pub mod dsse;
 pub mod keys;
+pub mod receipt;

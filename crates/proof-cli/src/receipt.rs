@@ -1,0 +1,148 @@
+//! `proof receipt verify`: checks a receipt (and its disclosure bundle, and the context)
+//! offline against a published key set; and the signing of receipts for `proof verify
+//! --receipt` (docs/evidence.md).
+
+use crate::exit::Exit;
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use proof_core::eval::Report;
+use proof_core::lists::Registry;
+use proof_evidence::keys::{SigningKey, public_keys};
+use proof_evidence::receipt;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt offline: signature and key, statement, verdict; with --disclosure
+    /// the bundle that opens its context commitment; with --context that context.
+    #[command(after_help = "\
+Examples:
+  proof receipt verify receipt.json --keys keys.json
+  proof receipt verify receipt.json --keys keys.json --disclosure disclosure.json --context ctx.json
+
+Prints each property that holds. Exit 0: valid; 3: not valid (the reason is printed);
+1: an input cannot be read.")]
+    Verify(VerifyReceiptArgs),
+}
+
+#[derive(Args)]
+pub struct VerifyReceiptArgs {
+    /// The receipt (a DSSE envelope, as `proof verify --receipt` writes it).
+    receipt: PathBuf,
+    /// The published public keys (a JWK set, as `proof keys export` prints it).
+    #[arg(long)]
+    keys: PathBuf,
+    /// The disclosure bundle of the receipt.
+    #[arg(long)]
+    disclosure: Option<PathBuf>,
+    /// The context the receipt is said to be about (needs --disclosure).
+    #[arg(long, requires = "disclosure")]
+    context: Option<PathBuf>,
+}
+
+/// Signing options of `proof verify`.
+#[derive(Args, Clone, Default)]
+#[command(next_help_heading = "Receipt (sign the verification; docs/evidence.md)")]
+pub struct SignArgs {
+    /// Write a signed receipt of the verification here (needs --signing-key).
+    #[arg(long, requires = "signing_key")]
+    pub receipt: Option<PathBuf>,
+    /// Write the receipt's disclosure bundle here (salt and context hash; for auditors).
+    #[arg(long, requires = "receipt")]
+    pub disclosure: Option<PathBuf>,
+    /// The Ed25519 signing key (PKCS#8 PEM, from `proof keys generate`).
+    #[arg(long, requires = "receipt")]
+    pub signing_key: Option<PathBuf>,
+}
+
+impl SignArgs {
+    /// Whether a receipt is asked for.
+    pub const fn wanted(&self) -> bool {
+        self.receipt.is_some()
+    }
+
+    /// The signing key, read before the verification so that a bad key fails early.
+    pub fn key(&self) -> Result<Option<SigningKey>> {
+        let Some(path) = &self.signing_key else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        Ok(Some(
+            SigningKey::from_pem(&text).with_context(|| format!("`{}`", path.display()))?,
+        ))
+    }
+
+    /// Signs and writes the receipt (and the bundle) for `report`.
+    pub fn write(&self, key: &SigningKey, report: &Report, lists: &Registry) -> Result<()> {
+        let issued = receipt::issue(report, lists, key)?;
+        if let Some(p) = &self.receipt {
+            write_json(p, &issued.receipt)?;
+        }
+        if let Some(p) = &self.disclosure {
+            write_json(p, &issued.disclosure)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    crate::load::write_atomic(path, &(serde_json::to_string_pretty(v)? + "\n"))
+}
+
+fn read_json(path: &Path, what: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not JSON (expected {what})", path.display()))
+}
+
+pub fn run(cmd: ReceiptCommand) -> Result<Exit> {
+    match cmd {
+        ReceiptCommand::Verify(a) => verify(&a),
+    }
+}
+
+fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
+    let receipt = read_json(&a.receipt, "a DSSE envelope")?;
+    let keys = public_keys(&read_json(&a.keys, "a JWK set")?)
+        .with_context(|| format!("`{}`", a.keys.display()))?;
+    if keys.is_empty() {
+        bail!("`{}` holds no Ed25519 key", a.keys.display());
+    }
+    let disclosure = a
+        .disclosure
+        .as_deref()
+        .map(|p| read_json(p, "a DSSE envelope"))
+        .transpose()?;
+    let context_hash = a
+        .context
+        .as_deref()
+        .map(|p| -> Result<String> {
+            let ctx = read_json(p, "a context")?;
+            Ok(proof_core::hash::value_sha256(&ctx)?)
+        })
+        .transpose()?;
+    match receipt::check(
+        &receipt,
+        &keys,
+        disclosure.as_ref(),
+        context_hash.as_deref(),
+    ) {
+        Ok(c) => {
+            for line in c.held {
+                println!("ok       {line}");
+            }
+            println!("VALID");
+            Ok(Exit::Ok)
+        }
+        Err(inv) => {
+            for line in inv.held {
+                println!("ok       {line}");
+            }
+            println!("INVALID  {}", inv.reason);
+            Ok(Exit::Fail)
+        }
+    }
+}

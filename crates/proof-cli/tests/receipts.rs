@@ -1,0 +1,396 @@
+//! Signed receipts: `proof verify --receipt` and `proof receipt verify`. The envelope is
+//! verified by securesystemslib (an independent DSSE implementation, in the venv `.ci/run`
+//! builds from testdata/evidence/requirements.txt) with the published key set; tampering of
+//! every kind is caught and named; the receipt carries no hash of the context.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn proof(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(args)
+        .current_dir(dir)
+        .env("PROOF_POLICY_DIR", root().join("policies"))
+        .env("PROOF_LISTS_DIR", root().join("lists"))
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn read(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn write(p: &Path, v: &Value) {
+    std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+/// A folder with a signing key `k.pem`, its key set `keys.json`, another key's set
+/// `other-keys.json`, the example contexts, and a receipt of `context_fail.json`.
+fn workspace(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("proof-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    for f in ["context_fail.json", "context_ok.json"] {
+        std::fs::copy(root().join("examples").join(f), d.join(f)).unwrap();
+    }
+    for (key, set) in [("k.pem", "keys.json"), ("o.pem", "other-keys.json")] {
+        assert_eq!(
+            proof(&d, &["keys", "generate", "-o", key]).status.code(),
+            Some(0)
+        );
+        let r = proof(&d, &["keys", "export", key]);
+        std::fs::write(d.join(set), &r.stdout).unwrap();
+    }
+    let r = sign(&d, "context_fail.json", "r.json", "b.json");
+    assert_eq!(r.status.code(), Some(3), "FAIL: {}", text(&r.stderr));
+    d
+}
+
+fn sign(d: &Path, ctx: &str, receipt: &str, bundle: &str) -> Output {
+    proof(
+        d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            ctx,
+            "-o",
+            "report.json",
+            "--receipt",
+            receipt,
+            "--disclosure",
+            bundle,
+            "--signing-key",
+            "k.pem",
+        ],
+    )
+}
+
+fn check(d: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["receipt", "verify"];
+    all.extend_from_slice(args);
+    let r = proof(d, &all);
+    (r.status.code(), text(&r.stdout) + &text(&r.stderr))
+}
+
+fn statement(envelope: &Value) -> Value {
+    serde_json::from_slice(
+        &STANDARD
+            .decode(envelope["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_receipt_verifies_offline_with_its_bundle_and_context_and_with_securesystemslib() {
+    let d = workspace("rcpt-ok");
+    let (code, out) = check(
+        &d,
+        &[
+            "r.json",
+            "--keys",
+            "keys.json",
+            "--disclosure",
+            "b.json",
+            "--context",
+            "context_fail.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    for want in [
+        "ok       signature: valid, by key",
+        "predicate urn:proof:receipt:v1",
+        "verdict: FAIL for policy lksg.v1",
+        "list used (as signed): sanctions-demo root",
+        "disclosure: opens the commitment",
+        "context: the given context is the one verified",
+        "VALID",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    // The receipt alone is valid too.
+    assert_eq!(check(&d, &["r.json", "--keys", "keys.json"]).0, Some(0));
+
+    // What it says matches the report.
+    let report = read(&d.join("report.json"));
+    let receipt = read(&d.join("r.json"));
+    assert_eq!(receipt["payloadType"], "application/vnd.in-toto+json");
+    let s = statement(&receipt);
+    assert_eq!(s["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(s["predicate"]["verdict"], report["verdict"]);
+    assert_eq!(s["predicate"]["policy"]["ir_hash"], report["ir_hash"]);
+    assert_eq!(s["predicate"]["as_of"], report["as_of"]);
+    assert_eq!(
+        s["predicate"]["results"].as_array().unwrap().len(),
+        report["results"].as_array().unwrap().len()
+    );
+    let list = &s["predicate"]["lists"][0];
+    assert_eq!(list["size"], 1200);
+    assert_eq!(list["provenance"]["synthetic"], "true");
+    // The signature's base64 is the standard alphabet with padding.
+    let sig = receipt["signatures"][0]["sig"].as_str().unwrap();
+    assert_eq!(sig.len(), 88);
+    assert!(sig.ends_with("=="));
+
+    // No hash of the context appears in the receipt, in any form.
+    let ctx = read(&d.join("context_fail.json"));
+    let receipt_text = std::fs::read_to_string(d.join("r.json")).unwrap() + &s.to_string();
+    let mut hashes = Vec::new();
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                out.push(s.clone());
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            Value::Object(m) => m.values().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    for key in ["supplier_hashes", "supplier_regions"] {
+        collect(&ctx[key], &mut hashes);
+    }
+    assert!(hashes.len() >= 3, "{hashes:?}");
+    for h in &hashes {
+        assert!(!receipt_text.contains(h.as_str()), "{h} is in the receipt");
+    }
+    let ctx_hash = report["context_hash"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:");
+    assert!(
+        !receipt_text.contains(ctx_hash),
+        "the bare context hash is in the receipt"
+    );
+
+    // securesystemslib verifies it with the published keys, and not a changed one.
+    let py = root().join("target/evidence-venv/bin/python3");
+    assert!(
+        py.is_file(),
+        "{} is missing: run .ci/run (it builds the venv)",
+        py.display()
+    );
+    let script = root().join("testdata/evidence/sslib_verify.py");
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg(d.join("r.json"))
+        .arg(d.join("keys.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["payloadType"], "application/vnd.in-toto+json");
+    assert_eq!(v["kids"][0], receipt["signatures"][0]["keyid"]);
+    let mut changed = receipt.clone();
+    let mut st = s.clone();
+    st["predicate"]["verdict"] = json!("OK");
+    changed["payload"] = json!(STANDARD.encode(st.to_string()));
+    write(&d.join("changed.json"), &changed);
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg(d.join("changed.json"))
+        .arg(d.join("keys.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // The disclosure bundle is a DSSE envelope securesystemslib verifies too.
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg(d.join("b.json"))
+        .arg(d.join("keys.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn tampering_is_caught_and_named() {
+    let d = workspace("rcpt-bad");
+    let receipt = read(&d.join("r.json"));
+    let s = statement(&receipt);
+    let resigned = |name: &str, st: &Value| {
+        let mut r = receipt.clone();
+        r["payload"] = json!(STANDARD.encode(st.to_string()));
+        write(&d.join(name), &r);
+    };
+    let mut st = s.clone();
+    st["predicate"]["verdict"] = json!("OK");
+    resigned("verdict.json", &st);
+    let mut st = s.clone();
+    st["predicate"]["results"][0]["status"] = json!("pass");
+    resigned("result.json", &st);
+    let mut st = s.clone();
+    st["predicate"]["lists"][0]["root"] = json!("00".repeat(32));
+    resigned("root.json", &st);
+    let mut st = s.clone();
+    st["predicate"]["lists"][0]["size"] = json!(1);
+    resigned("size.json", &st);
+    let mut st = s.clone();
+    st["subject"][0]["digest"]["sha256"] = json!("11".repeat(32));
+    resigned("subject.json", &st);
+    let mut unknown_kid = receipt.clone();
+    unknown_kid["signatures"][0]["keyid"] = json!("not-a-published-kid");
+    write(&d.join("kid.json"), &unknown_kid);
+    // Another receipt of the same context: its own salt, so its bundle opens only it.
+    assert_eq!(
+        sign(&d, "context_fail.json", "r2.json", "b2.json")
+            .status
+            .code(),
+        Some(3)
+    );
+    let mut bundle = read(&d.join("b.json"));
+    let mut inner: Value = serde_json::from_slice(
+        &STANDARD
+            .decode(bundle["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    inner["salt"] = json!("22".repeat(32));
+    bundle["payload"] = json!(STANDARD.encode(inner.to_string()));
+    write(&d.join("salt.json"), &bundle);
+
+    let cases: [(&[&str], &str); 10] = [
+        (&["verdict.json", "--keys", "keys.json"], "does not verify"),
+        (&["result.json", "--keys", "keys.json"], "does not verify"),
+        (&["root.json", "--keys", "keys.json"], "does not verify"),
+        (&["size.json", "--keys", "keys.json"], "does not verify"),
+        (&["subject.json", "--keys", "keys.json"], "does not verify"),
+        (
+            &["r.json", "--keys", "other-keys.json"],
+            "no signature by a published key",
+        ),
+        (
+            &["kid.json", "--keys", "keys.json"],
+            "no signature by a published key (signed by not-a-published-kid)",
+        ),
+        (
+            &["r.json", "--keys", "keys.json", "--disclosure", "b2.json"],
+            "belongs to another receipt",
+        ),
+        (
+            &["r.json", "--keys", "keys.json", "--disclosure", "salt.json"],
+            "disclosure: the signature",
+        ),
+        (
+            &[
+                "r.json",
+                "--keys",
+                "keys.json",
+                "--disclosure",
+                "b.json",
+                "--context",
+                "context_ok.json",
+            ],
+            "context: its hash",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out) = check(&d, args);
+        assert_eq!(code, Some(3), "{args:?}: {out}");
+        assert!(out.contains("INVALID  "), "{args:?}: {out}");
+        assert!(out.contains(want), "{args:?}: {out}");
+    }
+    // A receipt signed by the right key whose verdict its own results contradict.
+    let key = proof_evidence::keys::SigningKey::from_pem(
+        &std::fs::read_to_string(d.join("k.pem")).unwrap(),
+    )
+    .unwrap();
+    let mut st = s.clone();
+    st["predicate"]["verdict"] = json!("OK");
+    let forged = proof_evidence::dsse::sign(
+        "application/vnd.in-toto+json",
+        st.to_string().as_bytes(),
+        &key,
+    );
+    write(&d.join("forged.json"), &forged);
+    let (code, out) = check(&d, &["forged.json", "--keys", "keys.json"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("is not what its rule results give (\"FAIL\")")
+            || out.contains("is not what its rule results give (FAIL)"),
+        "{out}"
+    );
+
+    // Unusable input: exit 1 with the file's name.
+    std::fs::write(d.join("junk.json"), "{").unwrap();
+    for (args, want) in [
+        (
+            vec!["missing.json", "--keys", "keys.json"],
+            "cannot read `missing.json`",
+        ),
+        (
+            vec!["junk.json", "--keys", "keys.json"],
+            "`junk.json` is not JSON",
+        ),
+        (
+            vec!["r.json", "--keys", "junk.json"],
+            "`junk.json` is not JSON",
+        ),
+    ] {
+        let (code, out) = check(&d, &args);
+        assert_eq!(code, Some(1), "{args:?}: {out}");
+        assert!(out.contains(want), "{args:?}: {out}");
+    }
+    // Signing needs a usable key, and a bad one fails before anything is written.
+    let r = proof(
+        &d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "context_ok.json",
+            "--receipt",
+            "x.json",
+            "--signing-key",
+            "keys.json",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        text(&r.stderr).contains("`keys.json`"),
+        "{}",
+        text(&r.stderr)
+    );
+    assert!(!d.join("x.json").exists());
+    let r = proof(
+        &d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "context_ok.json",
+            "--receipt",
+            "x.json",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(1), "bad usage: {}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("--signing-key"),
+        "{}",
+        text(&r.stderr)
+    );
+}
