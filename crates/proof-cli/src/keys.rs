@@ -2,9 +2,9 @@
 //! and their public JWK set (docs/keys.md).
 
 use crate::exit::Exit;
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use proof_evidence::keys::{KeySet, PublicKey, SigningKey, public_keys};
+use proof_evidence::keys::{KeySet, PublicKey, SigningKey, public_keys_in};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -98,25 +98,7 @@ fn read_key(path: &Path) -> Result<SigningKey> {
 fn read_retired(path: &Path) -> Result<Vec<PublicKey>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    if text.contains("-----BEGIN") {
-        return Ok(vec![read_key(path)?.public_key()]);
-    }
-    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "`{}` is neither a PEM key nor JSON (a JWK set or a JWK)",
-            path.display()
-        )
-    })?;
-    let keys = if v.get("keys").is_some() {
-        public_keys(&v)
-    } else {
-        PublicKey::from_jwk(&v).map(|k| vec![k])
-    }
-    .with_context(|| format!("`{}`", path.display()))?;
-    if keys.is_empty() {
-        bail!("`{}` holds no Ed25519 key", path.display());
-    }
-    Ok(keys)
+    public_keys_in(&text).with_context(|| format!("`{}`", path.display()))
 }
 
 fn export(a: &ExportArgs) -> Result<Exit> {

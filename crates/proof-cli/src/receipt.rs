@@ -45,8 +45,9 @@ pub struct VerifyReceiptArgs {
 #[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Receipt (sign the verification; docs/evidence.md)")]
 pub struct SignArgs {
-    /// Write a signed receipt of the verification here (needs --signing-key).
-    #[arg(long, requires = "signing_key")]
+    /// Write a signed receipt of the verification here: signed locally with --signing-key,
+    /// or by the server with --server (its keys are at GET /keys).
+    #[arg(long)]
     pub receipt: Option<PathBuf>,
     /// Write the receipt's disclosure bundle here (salt and context hash; for auditors).
     #[arg(long, requires = "receipt")]
@@ -62,9 +63,13 @@ impl SignArgs {
         self.receipt.is_some()
     }
 
-    /// The signing key, read before the verification so that a bad key fails early.
+    /// The signing key of a local verification, read before the verification so that a
+    /// bad key fails early.
     pub fn key(&self) -> Result<Option<SigningKey>> {
         let Some(path) = &self.signing_key else {
+            if self.receipt.is_some() {
+                bail!("--receipt needs --signing-key to sign a local verification (or --server)");
+            }
             return Ok(None);
         };
         let text = std::fs::read_to_string(path)
@@ -84,6 +89,27 @@ impl SignArgs {
             write_json(p, &issued.disclosure)?;
         }
         Ok(())
+    }
+
+    /// Writes the receipt and bundle of a server's `{report, receipt, disclosure}` answer
+    /// and returns the report.
+    pub fn write_served(&self, answer: &str) -> Result<Value> {
+        let mut v: Value =
+            serde_json::from_str(answer).context("the server's answer is not JSON")?;
+        let (Some(report), Some(receipt), Some(disclosure)) = (
+            v.get_mut("report").map(Value::take),
+            v.get("receipt"),
+            v.get("disclosure"),
+        ) else {
+            bail!("the server's answer has no `report`, `receipt` and `disclosure`");
+        };
+        if let Some(p) = &self.receipt {
+            write_json(p, receipt)?;
+        }
+        if let Some(p) = &self.disclosure {
+            write_json(p, disclosure)?;
+        }
+        Ok(report)
     }
 }
 

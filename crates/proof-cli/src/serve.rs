@@ -48,6 +48,19 @@ fn check(s: &Settings) -> Result<Exit> {
         Some(dir) => fsload::policy_dir(dir).map_err(anyhow::Error::msg)?.len(),
         None => 0,
     };
+    let signing = match fsload::signing_keys(&s.signing)
+        .map_err(|e| anyhow::anyhow!("invalid configuration:\n  - {e}"))?
+    {
+        Some(k) => format!(
+            "receipts signed by kid {} (retired keys published: {})",
+            k.active().kid(),
+            k.jwks()
+                .get("keys")
+                .and_then(serde_json::Value::as_array)
+                .map_or(0, |a| a.len().saturating_sub(1))
+        ),
+        None => "no receipts (no signing.key_file)".to_owned(),
+    };
     let tls = if s.tls.enabled() {
         let l = proof_server::tls::load(&s.tls, s.dev)
             .map_err(|e| anyhow::anyhow!("invalid configuration:\n  - TLS: {e}"))?;
@@ -105,6 +118,7 @@ fn check(s: &Settings) -> Result<Exit> {
     );
     println!("  rate limits: {}", rate_limits(&s.limits));
     println!("  cache:      {} compiled IRs", s.cache.capacity);
+    println!("  signing:    {signing}");
     println!(
         "  log:        level {}, {}",
         s.log.level,

@@ -50,16 +50,23 @@ pub fn verdict_of(report: &Value) -> Result<Exit> {
 pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let i = &a.inputs;
     if a.remote.server.is_some() {
-        if a.sign.wanted() {
+        if a.sign.signing_key.is_some() {
             anyhow::bail!(
-                "--receipt signs a local verification with --signing-key; it cannot be combined with --server"
+                "--signing-key signs a local verification; with --server the server signs (its keys are at GET /keys)"
             );
         }
-        let answer = a.remote.post(
-            "/verify",
-            &request(i, serde_json::Map::new())?,
-            "verify:run",
-        )?;
+        let mut options = serde_json::Map::new();
+        if a.sign.wanted() {
+            options.insert("receipt".into(), json!(true));
+        }
+        let answer = a
+            .remote
+            .post("/verify", &request(i, options)?, "verify:run")?;
+        if a.sign.wanted() {
+            let report = a.sign.write_served(&answer.body)?;
+            i.write(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+            return verdict_of(&report);
+        }
         i.write(&answer.body)?;
         return verdict_of(&serde_json::from_str(&answer.body)?);
     }

@@ -394,3 +394,211 @@ fn tampering_is_caught_and_named() {
         text(&r.stderr)
     );
 }
+
+#[path = "support/server.rs"]
+mod support;
+
+fn keys_of(s: &support::Server) -> Value {
+    let (st, body) = support::get(&support::client(), &format!("{}/keys", s.api));
+    assert_eq!(st, 200, "{body}");
+    support::json(&body)
+}
+
+fn served_receipt(s: &support::Server, ctx: &Value) -> (u16, Value) {
+    let (st, body) = support::post_json(
+        &support::client(),
+        &format!("{}/verify", s.api),
+        &json!({"policy_id": "lksg.v1", "context": ctx, "options": {"receipt": true}}),
+    );
+    (st, support::json(&body))
+}
+
+#[test]
+fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts_valid() {
+    let d = workspace("rcpt-srv");
+    assert_eq!(
+        proof(&d, &["keys", "generate", "-o", "new.pem"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let ctx = read(&d.join("context_fail.json"));
+    let spec = |signing: &str| {
+        support::Spec::new(&support::sqlite_url("rcpt-srv")).yaml(&format!("signing: {signing}"))
+    };
+    let a = support::Server::start(&spec(&format!(
+        "{{key_file: {}}}",
+        d.join("k.pem").display()
+    )));
+
+    // GET /keys is what `proof keys export` prints for the key, public halves only.
+    let published = keys_of(&a);
+    assert_eq!(published, read(&d.join("keys.json")));
+    assert!(!published.to_string().contains("\"d\""));
+    write(&d.join("published-a.json"), &published);
+
+    // A receipt from the service: the same report, a receipt and a bundle that verify
+    // offline against the published keys, and with securesystemslib.
+    let (st, plain) = support::post_json(
+        &support::client(),
+        &format!("{}/verify", a.api),
+        &json!({"policy_id": "lksg.v1", "context": ctx}),
+    );
+    assert_eq!(st, 200);
+    let (st, answer) = served_receipt(&a, &ctx);
+    assert_eq!(st, 200, "{answer}");
+    assert_eq!(answer["report"], support::json(&plain));
+    write(&d.join("sr.json"), &answer["receipt"]);
+    write(&d.join("sb.json"), &answer["disclosure"]);
+    let (code, out) = check(
+        &d,
+        &[
+            "sr.json",
+            "--keys",
+            "published-a.json",
+            "--disclosure",
+            "sb.json",
+            "--context",
+            "context_fail.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let py = root().join("target/evidence-venv/bin/python3");
+    let out = Command::new(&py)
+        .arg(root().join("testdata/evidence/sslib_verify.py"))
+        .arg(d.join("sr.json"))
+        .arg(d.join("published-a.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // The CLI asks the server for it: the same files, verdict exit code kept.
+    let r = proof(
+        &d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "context_fail.json",
+            "--server",
+            &a.api,
+            "--receipt",
+            "cr.json",
+            "--disclosure",
+            "cb.json",
+            "-o",
+            "creport.json",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(3), "{}", text(&r.stderr));
+    assert_eq!(read(&d.join("creport.json")), support::json(&plain));
+    let (code, out) = check(
+        &d,
+        &[
+            "cr.json",
+            "--keys",
+            "published-a.json",
+            "--disclosure",
+            "cb.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let r = proof(
+        &d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "context_fail.json",
+            "--server",
+            &a.api,
+            "--receipt",
+            "x.json",
+            "--signing-key",
+            "k.pem",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(1));
+    assert!(
+        text(&r.stderr).contains("the server signs"),
+        "{}",
+        text(&r.stderr)
+    );
+
+    // Rotation: the new key signs, the old one is retired and still published.
+    let b = support::Server::start(&spec(&format!(
+        "{{key_file: {}, retired_key_files: [{}]}}",
+        d.join("new.pem").display(),
+        d.join("keys.json").display()
+    )));
+    let rotated = keys_of(&b);
+    write(&d.join("published-b.json"), &rotated);
+    let kids: Vec<&str> = rotated["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids.len(), 2);
+    assert_eq!(kids[1], published["keys"][0]["kid"]);
+    let (code, out) = check(
+        &d,
+        &[
+            "sr.json",
+            "--keys",
+            "published-b.json",
+            "--disclosure",
+            "sb.json",
+        ],
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "an old receipt verifies after rotation: {out}"
+    );
+    let (_, answer) = served_receipt(&b, &ctx);
+    assert_eq!(answer["receipt"]["signatures"][0]["keyid"], kids[0]);
+    write(&d.join("nr.json"), &answer["receipt"]);
+    assert_eq!(
+        check(&d, &["nr.json", "--keys", "published-b.json"]).0,
+        Some(0)
+    );
+    // ...and the old key set does not verify what the new key signed.
+    let (code, out) = check(&d, &["nr.json", "--keys", "published-a.json"]);
+    assert_eq!(code, Some(3), "{out}");
+
+    // Without a signing key: no receipts, an empty key set.
+    let c = support::Server::start(&support::Spec::new(&support::sqlite_url("rcpt-none")));
+    assert_eq!(keys_of(&c), json!({"keys": []}));
+    let (st, err) = served_receipt(&c, &ctx);
+    assert_eq!(
+        (st, err["code"].as_str()),
+        (403, Some("receipts_disabled")),
+        "{err}"
+    );
+    let scrape =
+        |s: &support::Server| support::get(&support::client(), &format!("{}/metrics", s.admin)).1;
+    assert_eq!(
+        support::metric(&scrape(&c), "proof_receipts_total{result=\"refused\"}"),
+        1.0
+    );
+    assert_eq!(
+        support::metric(&scrape(&a), "proof_receipts_total{result=\"issued\"}"),
+        2.0
+    );
+    // A key file that is not an Ed25519 key stops startup, naming it.
+    let out = Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["serve", "--dev", "--check-config"])
+        .env("PROOF_SIGNING_KEY_FILE", d.join("keys.json"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("signing.key_file"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -243,6 +243,8 @@ fn it07_bad_tokens_get_401_on_every_protected_route() {
     assert!(refused.contains("\"status\":401"), "{refused}");
     // /openapi.json stays public.
     assert_eq!(call(&s, "GET", "/openapi.json", None, None).0, 200);
+    // So does /keys: the public keys receipts are checked with.
+    assert_eq!(call(&s, "GET", "/keys", None, None).0, 200);
 }
 
 #[test]

@@ -223,6 +223,31 @@ pub fn public_keys(jwks: &Value) -> Result<Vec<PublicKey>, KeyError> {
         .collect()
 }
 
+/// The public keys in a key file's text: a PEM private key (its public half), a JWK set,
+/// or one JWK.
+///
+/// # Errors
+/// [`KeyError`] for text that is none of these, or holds no Ed25519 key.
+pub fn public_keys_in(text: &str) -> Result<Vec<PublicKey>, KeyError> {
+    if text.contains("-----BEGIN") {
+        return Ok(vec![SigningKey::from_pem(text)?.public_key()]);
+    }
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        KeyError::Jwk(format!(
+            "neither a PEM key nor JSON (a JWK set or a JWK): {e}"
+        ))
+    })?;
+    let keys = if v.get("keys").is_some() {
+        public_keys(&v)?
+    } else {
+        vec![PublicKey::from_jwk(&v)?]
+    };
+    if keys.is_empty() {
+        return Err(KeyError::Jwk("no Ed25519 key in it".into()));
+    }
+    Ok(keys)
+}
+
 fn pem_encode(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");

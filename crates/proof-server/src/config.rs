@@ -6,13 +6,14 @@
 //!
 //! One file per section, each with its defaults and its own validation: [`server`]
 //! (listeners, shutdown, cache, features, readiness, orchestrator), [`auth`], [`tls`],
-//! [`store`], [`limits`], [`lists`], [`telemetry`] (logs); [`load`] merges the layers.
+//! [`store`], [`limits`], [`lists`], [`signing`], [`telemetry`] (logs); [`load`] merges the layers.
 
 mod auth;
 mod limits;
 mod lists;
 mod load;
 mod server;
+mod signing;
 mod store;
 mod telemetry;
 mod tls;
@@ -24,6 +25,7 @@ pub use load::{dev_profile, load};
 pub use server::{
     AdaptSettings, CacheSettings, Features, Listener, Readiness, SelectorKind, Shutdown,
 };
+pub use signing::SigningSettings;
 pub use store::{Secret, StoreSettings};
 pub use telemetry::{LogFormat, LogSettings, ProbeLevel};
 pub use tls::{ClientAuthMode, TlsSettings, TlsVersion};
@@ -33,7 +35,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 61] = [
+pub const LEAVES: [&str; 63] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -79,6 +81,8 @@ pub const LEAVES: [&str; 61] = [
     "tls.ocsp_file",
     "tls.handshake_timeout_ms",
     "tls.reload_interval_ms",
+    "signing.key_file",
+    "signing.retired_key_files",
     "auth_file",
     "auth.mode",
     "auth.issuer",
@@ -98,8 +102,9 @@ pub const LEAVES: [&str; 61] = [
 ];
 
 /// Leaves that hold lists; their environment variables are comma-separated.
-pub const LIST_LEAVES: [&str; 4] = [
+pub const LIST_LEAVES: [&str; 5] = [
     "tls.crl_files",
+    "signing.retired_key_files",
     "tls.allowed_sans",
     "auth.algorithms",
     "auth.required_claims",
@@ -156,6 +161,9 @@ pub struct Settings {
     /// TLS and client certificates on the API listener (plain HTTP when unset).
     #[serde(default)]
     pub tls: TlsSettings,
+    /// The key that signs receipts, and retired keys still published.
+    #[serde(default)]
+    pub signing: SigningSettings,
     /// A YAML file with the `auth` settings (`config/auth.yaml`), merged under `auth`
     /// after the main file and before the environment.
     #[serde(default)]
@@ -196,6 +204,7 @@ impl Settings {
         self.adapt.validate(&mut p);
         self.log.validate(&mut p);
         self.tls.validate(&mut p);
+        self.signing.validate(&mut p);
         self.auth.validate(self.dev, &mut p);
         if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {
             p.push("`api.bind` and `admin.bind` must differ".into());

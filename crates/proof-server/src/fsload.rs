@@ -112,3 +112,30 @@ pub fn policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, String> {
         })
         .collect()
 }
+
+/// The signing keys of `signing`: the active key and the public halves of the retired
+/// ones; `None` without `signing.key_file`.
+///
+/// # Errors
+/// A message naming the file that cannot be read or holds no usable key.
+pub fn signing_keys(
+    signing: &crate::config::SigningSettings,
+) -> Result<Option<proof_evidence::keys::KeySet>, String> {
+    use proof_evidence::keys::{KeySet, SigningKey, public_keys_in};
+    let Some(path) = &signing.key_file else {
+        return Ok(None);
+    };
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))
+    };
+    let active = SigningKey::from_pem(&read(path)?)
+        .map_err(|e| format!("signing.key_file `{}`: {e}", path.display()))?;
+    let mut retired = Vec::new();
+    for p in &signing.retired_key_files {
+        retired.extend(
+            public_keys_in(&read(p)?)
+                .map_err(|e| format!("signing.retired_key_files `{}`: {e}", p.display()))?,
+        );
+    }
+    Ok(Some(KeySet::new(active, retired)))
+}

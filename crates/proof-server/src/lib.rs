@@ -141,6 +141,12 @@ impl Application {
             tracing::info!(policies = n, dir = %dir.display(), "policy directory stored");
         }
         let selector = selector(&settings.adapt)?;
+        let signing = fsload::signing_keys(&settings.signing)
+            .map_err(StartupError::Content)?
+            .map(Arc::new);
+        if let Some(k) = &signing {
+            tracing::info!(kid = k.active().kid(), "receipts are signed");
+        }
         let metrics = metrics::Metrics::new();
         let lists = Arc::new(lists::ServedLists::new(
             files
@@ -199,6 +205,7 @@ impl Application {
                 ),
                 ip: ratelimit::Limiter::new(settings_limits.ip_rps, settings_limits.ip_burst),
             },
+            signing,
         });
         Ok(Self {
             api,

@@ -71,6 +71,8 @@ pub mod names {
     /// Counter `{listener, reason}` (header_timeout, idle_timeout): connections the
     /// service closed because the client was too slow or silent.
     pub const CONNECTIONS_TIMED_OUT: &str = "proof_connections_timed_out";
+    /// Counter `{result}` (issued, refused): receipts asked for on `/verify`.
+    pub const RECEIPTS: &str = "proof_receipts";
     /// Counter: log lines dropped because the log writer's queue was full.
     pub const LOG_LINES_DROPPED: &str = "proof_log_lines_dropped";
 }
@@ -126,13 +128,14 @@ pub struct RouteLabel {
 
 /// Every route template of both routers: the values of the `route` label. A template not
 /// listed here is counted as `other` (a unit test in `routes` keeps the list complete).
-pub const ROUTES: [&str; 11] = [
+pub const ROUTES: [&str; 12] = [
     "/verify",
     "/proof/adapt",
     "/policy/compile",
     "/policy/{id}",
     "/policies",
     "/lists",
+    "/keys",
     "/openapi.json",
     "/healthz",
     "/readyz",
@@ -302,6 +305,8 @@ pub struct Metrics {
     log_sync: Arc<std::sync::Mutex<()>>,
     /// Reference lists.
     pub lists: ListMetrics,
+    /// Receipts asked for.
+    pub receipts: Family<ResultLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -523,8 +528,16 @@ impl Metrics {
             });
         }
         let lists = ListMetrics::register(&mut r);
+        let receipts = Family::<ResultLabel, Counter>::default();
+        zero(&receipts, &["issued", "refused"]);
+        r.register(
+            names::RECEIPTS,
+            "Receipts asked for on /verify, by result (refused: no signing key configured)",
+            receipts.clone(),
+        );
         Self {
             lists,
+            receipts,
             registry: Arc::new(r),
             http_requests,
             http_duration,

@@ -5,6 +5,7 @@ pub(crate) mod adapt;
 pub(crate) mod admin;
 mod admit;
 pub(crate) mod compile;
+pub(crate) mod keys;
 pub(crate) mod lists;
 pub mod openapi;
 pub(crate) mod policies;
@@ -66,6 +67,7 @@ pub fn api(state: &AppState) -> Router {
         .route("/policy/{id}", get(policies::get_policy))
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(lists::lists).post(lists::publish))
+        .route("/keys", get(keys::keys))
         .route("/openapi.json", get(openapi::serve))
         .route_layer(from_fn_with_state(state.clone(), guard));
     observed(r, state)

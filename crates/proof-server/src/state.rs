@@ -45,4 +45,6 @@ pub struct Shared {
     pub auth: Option<Arc<crate::auth::Authenticator>>,
     /// Per-client and per-IP rate limits.
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// The receipt signing keys; `None` without `signing.key_file`.
+    pub signing: Option<Arc<proof_evidence::keys::KeySet>>,
 }

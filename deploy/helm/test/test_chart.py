@@ -277,7 +277,8 @@ class EveryValue(unittest.TestCase):
                 "provider": "sealedSecret", "sealedSecret": {
                     "app": {"store-url": self.CIPHER},
                     "tls": {"tls.crt": self.CIPHER, "tls.key": self.CIPHER},
-                    "clientCa": {"ca.crt": self.CIPHER, "ca.crl": self.CIPHER}}}}),
+                    "clientCa": {"ca.crt": self.CIPHER, "ca.crl": self.CIPHER},
+                    "signing": {"signing.pem": self.CIPHER, "retired-keys.json": self.CIPHER}}}}),
         }
 
     def test_every_value_has_an_effect(self) -> None:
@@ -439,9 +440,10 @@ class Profiles(unittest.TestCase):
                         self.assertEqual(set(d), {"secretKey", "remoteRef"})
         sealed = merge(env_values("prod"), {"secrets": {"provider": "sealedSecret", "sealedSecret": {
             "app": {"store-url": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"},
-            "clientCa": {"ca.crt": "AgCAmWq8mR7W2rQXvbN4Zt0iUsk1", "ca.crl": "AgDa9xK1Nnt3m0pQeVYwHzAb7s"}}}})
+            "clientCa": {"ca.crt": "AgCAmWq8mR7W2rQXvbN4Zt0iUsk1", "ca.crl": "AgDa9xK1Nnt3m0pQeVYwHzAb7s"},
+            "signing": {"signing.pem": "AgBq0Lr5Yv8Ww2mXn", "retired-keys.json": "AgC4s9JtPq7Zk1Ue"}}}})
         objs = render(sealed)
-        self.assertEqual(kinds(objs).count("SealedSecret"), 2)
+        self.assertEqual(kinds(objs).count("SealedSecret"), 3)
         self.assertNotIn("ExternalSecret", kinds(objs))
         app = one(objs, "SealedSecret", "proof-app")
         self.assertEqual(app["spec"]["encryptedData"], {"store-url": "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"})
@@ -481,7 +483,7 @@ class CheckConfig(unittest.TestCase):
     must fall under one of those mounts, so none is missed.
     """
 
-    MOUNTS = ("/etc/proof/config", "/etc/proof/tls", "/etc/proof/client-ca", "/usr/share/proof", "/var/lib/proof")
+    MOUNTS = ("/etc/proof/config", "/etc/proof/tls", "/etc/proof/client-ca", "/etc/proof/signing", "/usr/share/proof", "/var/lib/proof")
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -517,6 +519,9 @@ class CheckConfig(unittest.TestCase):
         (root / "etc/proof/client-ca").mkdir(parents=True)
         shutil.copy(pki / "ca.crt", root / "etc/proof/client-ca/ca.crt")
         shutil.copy(pki / "ca.crl", root / "etc/proof/client-ca/ca.crl")
+        (root / "etc/proof/signing").mkdir(parents=True)
+        shutil.copy(pki / "signing.pem", root / "etc/proof/signing/signing.pem")
+        shutil.copy(pki / "retired-keys.json", root / "etc/proof/signing/retired-keys.json")
         # Secret volumes are readable by the pod's fsGroup; the rest is read-only to it.
         for p in [root, *root.rglob("*")]:
             os.chown(p, 0, POD_USER)
@@ -556,6 +561,7 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("rate limits: per client 200/s (burst 400), per IP 20/s (burst 40)", out)
         self.assertIn("store:      postgres://proof:***@db.proof.svc:5432/proof", out)
         self.assertRegex(out, r"lists:      [1-9][0-9]* from /")
+        self.assertRegex(out, r"signing:    receipts signed by kid [A-Za-z0-9_-]{43} \(retired keys published: 1\)")
 
     def test_a_broken_rendered_config_is_refused(self) -> None:
         # The check is real: a rendered config the binary cannot use fails it.
@@ -780,6 +786,11 @@ def make_pki(d: Path) -> None:
         "[ca]\ndefault_ca=CA_default\n[CA_default]\ndatabase=index.txt\ncrlnumber=crlnumber\n"
         "default_md=sha256\ndefault_crl_days=30\n")
     run("ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "ca.key", "-cert", "ca.crt", "-out", "ca.crl")
+    # The receipt signing key and the key set of a retired one, as `proof keys` makes them.
+    subprocess.run([str(PROOF), "keys", "generate", "-o", "signing.pem"], cwd=d, check=True, capture_output=True)
+    subprocess.run([str(PROOF), "keys", "generate", "-o", "retired.pem"], cwd=d, check=True, capture_output=True)
+    retired = subprocess.run([str(PROOF), "keys", "export", "retired.pem"], cwd=d, check=True, capture_output=True)
+    (d / "retired-keys.json").write_bytes(retired.stdout)
 
 
 if __name__ == "__main__":

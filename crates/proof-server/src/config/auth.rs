@@ -61,7 +61,7 @@ impl Default for AuthSettings {
             .into_iter()
             .map(|(r, sc)| (r.to_owned(), vec![sc.to_owned()]))
             .collect(),
-            public_routes: s(&["GET /openapi.json"]),
+            public_routes: s(&["GET /openapi.json", "GET /keys"]),
             dev_tokens: std::collections::BTreeMap::new(),
         }
     }

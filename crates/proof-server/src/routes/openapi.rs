@@ -19,7 +19,8 @@ use utoipa::OpenApi;
         routes::policies::get_policy,
         routes::policies::list_policies,
         routes::lists::lists,
-        routes::lists::publish
+        routes::lists::publish,
+        routes::keys::keys
     ),
     components(schemas(
         routes::VerifyRequest,
@@ -51,7 +52,7 @@ impl utoipa::Modify for BearerAuth {
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
             .description(Some(
-                "OAuth2 access token (RFC 9068 at+jwt) from the configured issuer, by the client-credentials grant. Default scopes: verify:run for POST /verify and POST /proof/adapt, policy:compile for POST /policy/compile, policy:read for GET /policy/{id}, /policies and /lists, lists:write for POST /lists. 401 missing_token or invalid_token, 403 insufficient_scope, 503 auth_unavailable.",
+                "OAuth2 access token (RFC 9068 at+jwt) from the configured issuer, by the client-credentials grant. Default scopes: verify:run for POST /verify and POST /proof/adapt, policy:compile for POST /policy/compile, policy:read for GET /policy/{id}, /policies and /lists, lists:write for POST /lists; GET /keys and GET /openapi.json are public. 401 missing_token or invalid_token, 403 insufficient_scope, 503 auth_unavailable.",
             ))
             .build();
         doc.components

@@ -131,6 +131,10 @@ pub struct VerifyOptions {
     /// Stop at the first failing rule of severity `fail`; the rest are reported `skipped`.
     #[serde(default)]
     pub fail_fast: bool,
+    /// Answer `{report, receipt, disclosure}`: the report with a signed receipt and its
+    /// disclosure bundle (docs/evidence.md); 403 `receipts_disabled` without a signing key.
+    #[serde(default)]
+    pub receipt: bool,
 }
 
 pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>, ApiError> {
@@ -186,8 +190,8 @@ pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>
 
 /// `POST /verify`.
 #[utoipa::path(post, path = "/verify", request_body = VerifyRequest,
-    responses((status = 200, description = "The report (same bytes as `proof verify`)", content_type = "application/json", body = Object),
-              (status = 403, description = "`embedded_ir_disabled`"), (status = 404, description = "`policy_not_found`"),
+    responses((status = 200, description = "The report (same bytes as `proof verify`); with `options.receipt`, `{report, receipt, disclosure}`", content_type = "application/json", body = Object),
+              (status = 403, description = "`embedded_ir_disabled`, `receipts_disabled`"), (status = 404, description = "`policy_not_found`"),
               (status = 422, description = "`invalid_context`, `unknown_list_root`, `list_superseded`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
 pub async fn verify(
     State(state): State<AppState>,
@@ -344,7 +348,7 @@ fn once(slot: &mut Option<String>, value: &str) -> Option<()> {
 /// `options` as [`VerifyOptions`] reads it, for plain strings and booleans only.
 fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
     let mut o = VerifyOptions::default();
-    let (mut adaptive, mut fail_fast) = (None, None);
+    let (mut adaptive, mut fail_fast, mut receipt) = (None, None, None);
     if !cur.eat(b'{') {
         return None;
     }
@@ -360,6 +364,7 @@ fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
             "as_of" => once(&mut o.as_of, cur.plain_str()?)?,
             "adaptive" if adaptive.is_none() => adaptive = Some(cur.boolean()?),
             "fail_fast" if fail_fast.is_none() => fail_fast = Some(cur.boolean()?),
+            "receipt" if receipt.is_none() => receipt = Some(cur.boolean()?),
             _ => return None,
         }
         if !cur.next(b'}')? {
@@ -368,7 +373,16 @@ fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
     }
     o.adaptive = adaptive.unwrap_or(false);
     o.fail_fast = fail_fast.unwrap_or(false);
+    o.receipt = receipt.unwrap_or(false);
     Some(o)
+}
+
+fn count_receipt(state: &AppState, result: &'static str) {
+    state
+        .metrics
+        .receipts
+        .get_or_create(&crate::metrics::ResultLabel { result })
+        .inc();
 }
 
 /// Maps an evaluation error to its problem document.
@@ -493,6 +507,19 @@ fn respond(
     decode: impl FnOnce() -> Result<Context, EvalError>,
     hash: impl FnOnce() -> Result<String, EvalError>,
 ) -> Result<Response, ApiError> {
+    let signing = if options.receipt {
+        let Some(k) = state.signing.as_ref() else {
+            count_receipt(state, "refused");
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "receipts_disabled",
+                "this server signs no receipts (no `signing.key_file`); verify without `options.receipt`",
+            ));
+        };
+        Some(k)
+    } else {
+        None
+    };
     let mut active_rules = None;
     let (ctx, at, order) = if options.adaptive {
         let (ctx, at, plan) = make_plan(state, ir, at, decode)?;
@@ -539,7 +566,25 @@ fn respond(
         .filter(|r| r.status == eval::Status::Fail)
         .map(|r| r.rule_id.as_str())
         .collect();
-    let body = report.to_pretty_bytes().map_err(|_| ApiError::internal())?;
+    let body = match signing {
+        None => report.to_pretty_bytes().map_err(|_| ApiError::internal())?,
+        Some(keys) => {
+            let issued = proof_evidence::receipt::issue(&report, &lists.registry, keys.active())
+                .map_err(|e| {
+                    tracing::error!(error = %e, "receipt not issued");
+                    ApiError::internal()
+                })?;
+            count_receipt(state, "issued");
+            let doc = json!({
+                "report": report,
+                "receipt": issued.receipt,
+                "disclosure": issued.disclosure,
+            });
+            let mut b = serde_json::to_vec_pretty(&doc).map_err(|_| ApiError::internal())?;
+            b.push(b'\n');
+            b
+        }
+    };
     let outcome = Outcome {
         failed_rules: Some(failed.join(",")),
         verdict: Some(verdict),

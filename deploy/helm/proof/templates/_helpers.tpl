@@ -40,6 +40,7 @@ proof.example.com/environment: {{ .Values.environment }}
 {{- define "proof.appSecret" -}}{{ include "proof.fullname" . }}-app{{- end -}}
 {{- define "proof.tlsSecret" -}}{{ include "proof.fullname" . }}-tls{{- end -}}
 {{- define "proof.clientCaSecret" -}}{{ include "proof.fullname" . }}-client-ca{{- end -}}
+{{- define "proof.signingSecret" -}}{{ include "proof.fullname" . }}-signing{{- end -}}
 
 {{/* Native TLS in the pod: on for passthrough ingress, or when asked for. */}}
 {{- define "proof.podTls" -}}
