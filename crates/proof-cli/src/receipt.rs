@@ -63,6 +63,16 @@ impl SignArgs {
         self.receipt.is_some()
     }
 
+    /// Says on stderr that a receipt without its bundle can never be tied to its
+    /// context (the salt is not kept).
+    pub fn note_without_disclosure(&self) {
+        if self.receipt.is_some() && self.disclosure.is_none() {
+            eprintln!(
+                "note: without --disclosure the receipt's salt is not kept; the receipt can then never be tied to its context"
+            );
+        }
+    }
+
     /// The signing key of a local verification, read before the verification so that a
     /// bad key fails early.
     pub fn key(&self) -> Result<Option<SigningKey>> {

@@ -49,6 +49,7 @@ pub fn verdict_of(report: &Value) -> Result<Exit> {
 
 pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let i = &a.inputs;
+    a.sign.note_without_disclosure();
     if a.remote.server.is_some() {
         if a.sign.signing_key.is_some() {
             anyhow::bail!(

@@ -393,6 +393,28 @@ fn tampering_is_caught_and_named() {
         "{}",
         text(&r.stderr)
     );
+    // A receipt without its bundle is written, with a note that its salt is lost.
+    let r = proof(
+        &d,
+        &[
+            "verify",
+            "--policy",
+            "lksg.v1",
+            "--context",
+            "context_ok.json",
+            "--receipt",
+            "alone.json",
+            "--signing-key",
+            "k.pem",
+        ],
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("without --disclosure the receipt's salt is not kept"),
+        "{}",
+        text(&r.stderr)
+    );
+    assert_eq!(check(&d, &["alone.json", "--keys", "keys.json"]).0, Some(0));
 }
 
 #[path = "support/server.rs"]
