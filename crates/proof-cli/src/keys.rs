@@ -88,7 +88,8 @@ fn write_private(path: &Path, pem: &str) -> Result<()> {
         .with_context(|| format!("cannot write `{}`", path.display()))
 }
 
-fn read_key(path: &Path) -> Result<SigningKey> {
+/// The signing key in a PKCS#8 PEM file, errors naming the file.
+pub fn read_key(path: &Path) -> Result<SigningKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     SigningKey::from_pem(&text).with_context(|| format!("`{}`", path.display()))

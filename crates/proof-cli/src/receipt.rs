@@ -82,11 +82,7 @@ impl SignArgs {
             }
             return Ok(None);
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        Ok(Some(
-            SigningKey::from_pem(&text).with_context(|| format!("`{}`", path.display()))?,
-        ))
+        crate::keys::read_key(path).map(Some)
     }
 
     /// Signs and writes the receipt (and the bundle) for `report`.

@@ -6,6 +6,7 @@ use proof_core::ir::Ir;
 use proof_core::lists::{RefList, Registry, parse_list};
 use proof_core::policy::{self, LintMode};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Files in `dir` with one of `exts`, sorted by name.
@@ -46,35 +47,26 @@ pub fn list_file(path: &Path) -> Result<RefList, String> {
 /// # Errors
 /// A message naming the directory or file at fault.
 pub fn lists_dir(dir: &Path) -> Result<Registry, String> {
-    let mut reg = Registry::default();
-    for (list, _) in lists_dir_files(dir)? {
-        reg.insert(list)?;
-    }
-    Ok(reg)
+    lists_dir_files(dir).map(|(reg, _)| reg)
 }
 
-/// Every list in `dir` with its file's modification time, in file name order; two files
-/// with one root are an error, as in [`lists_dir`].
+/// A list and when its file last changed.
+pub type ListFile = (Arc<RefList>, Option<SystemTime>);
+
+/// Every list in `dir`, and each with its file's modification time in file name order.
 ///
 /// # Errors
-/// A message naming the directory or file at fault.
-pub fn lists_dir_files(dir: &Path) -> Result<Vec<(RefList, Option<SystemTime>)>, String> {
-    let mut roots: Vec<(String, String)> = Vec::new();
+/// As [`lists_dir`]; two files with one root are an error.
+pub fn lists_dir_files(dir: &Path) -> Result<(Registry, Vec<ListFile>), String> {
+    let mut reg = Registry::default();
     let mut out = Vec::new();
     for f in files(dir, &["csv", "txt"])? {
-        let list = list_file(&f)?;
-        if let Some((name, _)) = roots.iter().find(|(_, r)| r == list.root_hex()) {
-            return Err(format!(
-                "lists `{name}` and `{}` have the same root {}",
-                list.name,
-                list.root_hex()
-            ));
-        }
-        roots.push((list.name.clone(), list.root_hex().to_owned()));
+        let list = Arc::new(list_file(&f)?);
+        reg.insert_shared(Arc::clone(&list))?;
         let modified = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
         out.push((list, modified));
     }
-    Ok(out)
+    Ok((reg, out))
 }
 
 /// A policy file, compiled in strict mode.

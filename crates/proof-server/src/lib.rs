@@ -133,7 +133,8 @@ impl Application {
     /// [`StartupError`] saying what is wrong.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate()?;
-        let files = fsload::lists_dir_files(&settings.lists_dir).map_err(StartupError::Content)?;
+        let (_, files) =
+            fsload::lists_dir_files(&settings.lists_dir).map_err(StartupError::Content)?;
         let store =
             Store::connect(settings.store.url.expose(), settings.store.max_connections).await?;
         if let Some(dir) = &settings.policy_dir {
@@ -152,7 +153,7 @@ impl Application {
             files
                 .into_iter()
                 .map(|(list, modified)| lists::Served {
-                    list: Arc::new(list),
+                    list,
                     origin: lists::Origin::File {
                         modified: modified.map(time::OffsetDateTime::from),
                     },

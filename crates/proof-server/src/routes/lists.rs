@@ -193,7 +193,8 @@ async fn read_list(
             )
         })?
         .map_err(|_| crate::extract::body_too_large(limit))?;
-    let text = String::from_utf8(bytes.to_vec())
+    // Without a copy when the body is one buffer (it is up to `lists_body_bytes`).
+    let text = String::from_utf8(Vec::from(bytes))
         .map_err(|e| invalid_list(format!("the list file is not UTF-8: {e}")))?;
     let default_name = q.name.clone().unwrap_or_default();
     let (list, text) = tokio::task::spawn_blocking(move || {
