@@ -70,6 +70,14 @@ pub async fn admit(s: &Slots, req: Request, next: Next) -> Response {
     };
     // The semaphore is never closed, so acquiring fails only in theory; then the request
     // goes on without a slot rather than failing.
+    let list_upload = is_list_upload(&req);
     let _slot = s.slots.acquire().await.ok();
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    if list_upload && !resp.status().is_success() {
+        // A refused list upload may leave its body unread, and then the connection cannot
+        // carry another request: say so, so that the client does not reuse it.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
