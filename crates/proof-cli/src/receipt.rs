@@ -5,7 +5,7 @@
 use crate::exit::Exit;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
-use proof_core::eval::Report;
+use proof_core::eval::{CheckedHashes, Report};
 use proof_core::lists::Registry;
 use proof_evidence::keys::{SigningKey, public_keys};
 use proof_evidence::receipt;
@@ -52,6 +52,10 @@ pub struct SignArgs {
     /// Write the receipt's disclosure bundle here (salt and context hash; for auditors).
     #[arg(long, requires = "receipt")]
     pub disclosure: Option<PathBuf>,
+    /// Put into the disclosure bundle, for every hash a membership rule checked, its
+    /// inclusion proof or its absence proof against the list (needs --disclosure).
+    #[arg(long, requires = "disclosure")]
+    pub proofs: bool,
     /// The Ed25519 signing key (PKCS#8 PEM, from `proof keys generate`).
     #[arg(long, requires = "receipt")]
     pub signing_key: Option<PathBuf>,
@@ -85,9 +89,16 @@ impl SignArgs {
         crate::keys::read_key(path).map(Some)
     }
 
-    /// Signs and writes the receipt (and the bundle) for `report`.
-    pub fn write(&self, key: &SigningKey, report: &Report, lists: &Registry) -> Result<()> {
-        let issued = receipt::issue(report, lists, key)?;
+    /// Signs and writes the receipt (and the bundle, with the proofs of `checked`) for
+    /// `report`.
+    pub fn write(
+        &self,
+        key: &SigningKey,
+        report: &Report,
+        lists: &Registry,
+        checked: Option<&[CheckedHashes]>,
+    ) -> Result<()> {
+        let issued = receipt::draft(report, lists, checked)?.sign(key, None);
         if let Some(p) = &self.receipt {
             write_json(p, &issued.receipt)?;
         }

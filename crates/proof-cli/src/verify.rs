@@ -60,6 +60,9 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
         if a.sign.wanted() {
             options.insert("receipt".into(), json!(true));
         }
+        if a.sign.proofs {
+            options.insert("proofs".into(), json!(true));
+        }
         let answer = a
             .remote
             .post("/verify", &request(i, options)?, "verify:run")?;
@@ -78,7 +81,17 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let (file, ctx) = i.context_json()?;
     let report = eval::verify(&ir, &ctx, as_of, &lists).with_context(|| format!("`{file}`"))?;
     if let Some(key) = &key {
-        a.sign.write(key, &report, &lists)?;
+        let checked = if a.sign.proofs {
+            let c = eval::context::decode(&ir.inputs, &ctx).with_context(|| format!("`{file}`"))?;
+            Some(eval::membership_inputs(
+                &ir,
+                &c,
+                eval::resolve_as_of(as_of, &c),
+            ))
+        } else {
+            None
+        };
+        a.sign.write(key, &report, &lists, checked.as_deref())?;
     }
     i.write(&report.to_pretty_json()?)?;
     Ok(report.verdict.into())

@@ -1,7 +1,8 @@
 //! Signed receipts: `proof verify --receipt` and `proof receipt verify`. The envelope is
 //! verified by securesystemslib (an independent DSSE implementation, in the venv `.ci/run`
 //! builds from testdata/evidence/requirements.txt) with the published key set; tampering of
-//! every kind is caught and named; the receipt carries no hash of the context.
+//! every kind is caught and named; the receipt carries no hash of the context. The
+//! service's bundles carry proofs with `options.proofs` (tests/proofs.rs checks them).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,47 +11,20 @@
     reason = "test code"
 )]
 
+#[path = "support/evidence.rs"]
+mod evidence;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use evidence::{fresh_dir, payload as statement, proof, read, root, text, write};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn proof(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proof"))
-        .args(args)
-        .current_dir(dir)
-        .env("PROOF_POLICY_DIR", root().join("policies"))
-        .env("PROOF_LISTS_DIR", root().join("lists"))
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn read(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
-fn write(p: &Path, v: &Value) {
-    std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
-}
-
 /// A folder with a signing key `k.pem`, its key set `keys.json`, another key's set
 /// `other-keys.json`, the example contexts, and a receipt of `context_fail.json`.
 fn workspace(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("proof-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+    let d = fresh_dir(tag);
     for f in ["context_fail.json", "context_ok.json"] {
         std::fs::copy(root().join("examples").join(f), d.join(f)).unwrap();
     }
@@ -93,15 +67,6 @@ fn check(d: &Path, args: &[&str]) -> (Option<i32>, String) {
     all.extend_from_slice(args);
     let r = proof(d, &all);
     (r.status.code(), text(&r.stdout) + &text(&r.stderr))
-}
-
-fn statement(envelope: &Value) -> Value {
-    serde_json::from_slice(
-        &STANDARD
-            .decode(envelope["payload"].as_str().unwrap())
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 #[test]
@@ -509,6 +474,7 @@ fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts
             "cr.json",
             "--disclosure",
             "cb.json",
+            "--proofs",
             "-o",
             "creport.json",
         ],
@@ -526,6 +492,11 @@ fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts
         ],
     );
     assert_eq!(code, Some(0), "{out}");
+    // With --proofs (options.proofs) the server's bundle proves every checked hash.
+    assert!(
+        out.contains("proofs: rule `no_sanctions`: 12 hashes, 1 on and 11 not on list"),
+        "{out}"
+    );
     let r = proof(
         &d,
         &[

@@ -1,7 +1,8 @@
 //! Criterion benchmarks for the core targets (see docs/benchmarks.md):
 //! compile `lksg.v1`; evaluate it with 100, 10,000 and 1,000,000 supplier hashes against a
 //! 100,000-entry sanctions list (evaluation alone, and end to end from context JSON);
-//! build a 1,000,000-entry list; select and plan lksg.v1 for 1,000 suppliers.
+//! build a 1,000,000-entry list; select and plan lksg.v1 for 1,000 suppliers; prove 100
+//! hashes on or off a 1,000,000-leaf list, beside a plain lookup of the same hashes.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -96,6 +97,36 @@ fn build_list(c: &mut Criterion) {
     g.finish();
 }
 
+fn proofs(c: &mut Criterion) {
+    let list = RefList::from_leaves(
+        "l",
+        LeafKind::Hash,
+        (0..1_000_000).map(|i| leaf("l", i)).collect(),
+    );
+    // 99 hashes not on the list and one on it, as a supplier file would give them.
+    let probes: Vec<[u8; 32]> = (0..99)
+        .map(|i| leaf("p", i))
+        .chain(std::iter::once(leaf("l", 4242)))
+        .collect();
+    let mut g = c.benchmark_group("proofs");
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.bench_function("absence/100_of_1000000", |b| {
+        b.iter(|| {
+            for p in &probes {
+                black_box(list.prove(black_box(p)));
+            }
+        });
+    });
+    g.bench_function("lookup/100_of_1000000", |b| {
+        b.iter(|| {
+            for p in &probes {
+                black_box(list.contains(black_box(p)));
+            }
+        });
+    });
+    g.finish();
+}
+
 fn adapt(c: &mut Criterion) {
     let ir = policy::compile(POLICY, LintMode::Strict).unwrap().ir;
     let hashes: Vec<String> = (0..1000).map(|i| hex::encode(leaf("c", i))).collect();
@@ -120,5 +151,5 @@ fn adapt(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, compile, evaluate, build_list, adapt);
+criterion_group!(benches, compile, evaluate, build_list, proofs, adapt);
 criterion_main!(benches);

@@ -5,10 +5,12 @@
 //! the declared inputs ([`context`]), select the active rules (adaptivity), evaluate each
 //! rule ([`expr`]), combine severities into the verdict.
 
+mod checked;
 pub mod context;
 pub mod expr;
 mod pretty;
 
+pub use checked::{CheckedHashes, membership_inputs};
 pub use context::{Context, ContextError, Scanned};
 pub use expr::eval_const;
 

@@ -8,6 +8,7 @@
 mod id_list;
 pub mod merkle;
 pub mod normalize;
+pub mod proof;
 
 pub use normalize::{Kind, commit};
 
@@ -93,6 +94,7 @@ pub struct RefList {
     pub meta: BTreeMap<String, String>,
     leaves: Vec<[u8; 32]>,
     set: LeafSet,
+    tree: merkle::Tree,
     root: [u8; 32],
     root_hex: String,
     /// Entries in the file before de-duplication.
@@ -109,7 +111,8 @@ impl RefList {
         let entries = leaves.len();
         leaves.sort_unstable();
         leaves.dedup();
-        let root = merkle::root(&leaves);
+        let tree = merkle::Tree::from_values(&leaves);
+        let root = tree.root();
         let set = leaves.iter().copied().collect();
         Self {
             name: name.into(),
@@ -117,6 +120,7 @@ impl RefList {
             meta: BTreeMap::new(),
             leaves,
             set,
+            tree,
             root,
             root_hex: hex::encode(root),
             entries,

@@ -7,7 +7,10 @@
 //! - [`receipt`]: a report as a signed in-toto Statement (salted context commitment,
 //!   no supplier hash) and the disclosure bundle that opens it, and the offline check of
 //!   both.
+//! - [`disclosure`]: the bundle's inclusion and absence proofs for the hashes each
+//!   membership rule checked.
 
+pub mod disclosure;
 pub mod dsse;
 pub mod keys;
 pub mod receipt;

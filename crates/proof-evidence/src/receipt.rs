@@ -10,9 +10,9 @@
 //! verifier. The disclosure bundle, signed too, holds the salt and the context hash and
 //! names the receipt by the SHA-256 of its signed statement.
 
-use crate::dsse;
 use crate::keys::{PublicKey, SigningKey};
-use proof_core::eval::{Evidence, Report, Status};
+use crate::{disclosure, dsse};
+use proof_core::eval::{CheckedHashes, Evidence, Report, Status};
 use proof_core::ir::Severity;
 use proof_core::lists::{Registry, parse_hash};
 use serde_json::{Value, json};
@@ -63,9 +63,12 @@ pub fn commitment(salt: &[u8; 32], context_hash: &[u8; 32]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The predicate of `report`'s receipt; `lists` gives each used list's size and provenance.
+/// The predicate of `report`'s receipt; `lists` gives each used list's size and provenance;
+/// with `checked` (the proofs' hashes) each membership rule also states how many distinct
+/// hashes it checked, so that a bundle cannot leave one out.
 #[must_use]
-pub fn predicate(report: &Report, lists: &Registry) -> Value {
+pub fn predicate(report: &Report, lists: &Registry, checked: Option<&[CheckedHashes]>) -> Value {
+    let checked_hashes = checked;
     let mut used: Vec<Value> = Vec::new();
     let results: Vec<Value> = report
         .results
@@ -85,6 +88,13 @@ pub fn predicate(report: &Report, lists: &Registry) -> Value {
             }) = &r.evidence
             {
                 o.insert("checked".into(), json!(checked));
+                if let Some(c) = checked_hashes
+                    .into_iter()
+                    .flatten()
+                    .find(|c| c.rule_id == r.rule_id)
+                {
+                    o.insert("distinct".into(), json!(c.hashes.len()));
+                }
                 if let Some(f) = found {
                     o.insert("found".into(), json!(f.len()));
                 }
@@ -131,45 +141,119 @@ pub fn predicate(report: &Report, lists: &Registry) -> Value {
     p
 }
 
-/// Signs a receipt for `report` with `key`, with a fresh random salt.
+/// Where a receipt's entry is in the verification log; signed in the predicate as `log`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogPosition {
+    /// The log's origin line (C2SP tlog-checkpoint).
+    pub origin: String,
+    /// The entry's index.
+    pub index: u64,
+}
+
+/// A receipt before it is signed: the predicate, the salted commitment and the bundle's
+/// contents; [`Draft::sign`] adds the log position and signs both parts.
+#[derive(Debug)]
+pub struct Draft {
+    predicate: Value,
+    commitment: String,
+    bundle: serde_json::Map<String, Value>,
+}
+
+/// Drafts a receipt for `report` with a fresh random salt; with `checked` (what each
+/// membership rule checked, [`proof_core::eval::membership_inputs`]) the bundle carries
+/// their proofs.
 ///
 /// # Errors
 /// [`IssueError`] for a report without a sha256 context hash, or no randomness.
-pub fn issue(report: &Report, lists: &Registry, key: &SigningKey) -> Result<Issued, IssueError> {
+pub fn draft(
+    report: &Report,
+    lists: &Registry,
+    checked: Option<&[CheckedHashes]>,
+) -> Result<Draft, IssueError> {
     let mut salt = [0u8; 32];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| IssueError::Random)?;
-    issue_with_salt(report, lists, key, &salt)
+    draft_with_salt(report, lists, checked, &salt)
+}
+
+/// [`draft`] with a given salt (for tests and reproducible examples).
+///
+/// # Errors
+/// As [`draft`].
+pub fn draft_with_salt(
+    report: &Report,
+    lists: &Registry,
+    checked: Option<&[CheckedHashes]>,
+    salt: &[u8; 32],
+) -> Result<Draft, IssueError> {
+    let ctx = hex32(&report.context_hash)
+        .ok_or_else(|| IssueError::ContextHash(report.context_hash.clone()))?;
+    let mut bundle = serde_json::Map::new();
+    bundle.insert("salt".into(), json!(hex::encode(salt)));
+    bundle.insert("context_hash".into(), json!(report.context_hash));
+    if let Some(c) = checked {
+        bundle.insert("proofs".into(), disclosure::proofs(report, lists, c));
+    }
+    Ok(Draft {
+        predicate: predicate(report, lists, checked),
+        commitment: commitment(salt, &ctx),
+        bundle,
+    })
+}
+
+impl Draft {
+    /// Signs the receipt (with `log`, the entry's position in the verification log) and
+    /// its disclosure bundle with `key`.
+    #[must_use]
+    pub fn sign(&self, key: &SigningKey, log: Option<&LogPosition>) -> Issued {
+        let mut predicate = self.predicate.clone();
+        if let (Some(l), Value::Object(m)) = (log, &mut predicate) {
+            m.insert("log".into(), json!({"origin": l.origin, "index": l.index}));
+        }
+        let statement = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": "context", "digest": {"sha256": self.commitment}}],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": predicate,
+        });
+        let payload = statement.to_string().into_bytes();
+        let mut bundle = serde_json::Map::new();
+        bundle.insert("_type".into(), json!(DISCLOSURE_TYPE));
+        bundle.insert(
+            "statement_sha256".into(),
+            json!(hex::encode(Sha256::digest(&payload))),
+        );
+        bundle.extend(self.bundle.clone());
+        Issued {
+            receipt: dsse::sign(PAYLOAD_TYPE, &payload, key),
+            disclosure: dsse::sign(
+                DISCLOSURE_PAYLOAD_TYPE,
+                Value::Object(bundle).to_string().as_bytes(),
+                key,
+            ),
+        }
+    }
+}
+
+/// Signs a receipt for `report` with `key`, with a fresh random salt and no proofs or log
+/// position.
+///
+/// # Errors
+/// As [`draft`].
+pub fn issue(report: &Report, lists: &Registry, key: &SigningKey) -> Result<Issued, IssueError> {
+    Ok(draft(report, lists, None)?.sign(key, None))
 }
 
 /// [`issue`] with a given salt (for tests and reproducible examples).
 ///
 /// # Errors
-/// As [`issue`].
+/// As [`draft`].
 pub fn issue_with_salt(
     report: &Report,
     lists: &Registry,
     key: &SigningKey,
     salt: &[u8; 32],
 ) -> Result<Issued, IssueError> {
-    let ctx = hex32(&report.context_hash)
-        .ok_or_else(|| IssueError::ContextHash(report.context_hash.clone()))?;
-    let statement = json!({
-        "_type": STATEMENT_TYPE,
-        "subject": [{"name": "context", "digest": {"sha256": commitment(salt, &ctx)}}],
-        "predicateType": PREDICATE_TYPE,
-        "predicate": predicate(report, lists),
-    });
-    let payload = statement.to_string().into_bytes();
-    let bundle = json!({
-        "_type": DISCLOSURE_TYPE,
-        "statement_sha256": hex::encode(Sha256::digest(&payload)),
-        "salt": hex::encode(salt),
-        "context_hash": report.context_hash,
-    });
-    Ok(Issued {
-        receipt: dsse::sign(PAYLOAD_TYPE, &payload, key),
-        disclosure: dsse::sign(DISCLOSURE_PAYLOAD_TYPE, bundle.to_string().as_bytes(), key),
-    })
+    Ok(draft_with_salt(report, lists, None, salt)?.sign(key, None))
 }
 
 /// What a check found to hold, line by line, and the statement.
@@ -303,6 +387,12 @@ pub fn check(
         "disclosure: opens the commitment to context sha256:{}",
         hex::encode(ctx)
     ));
+    if !bundle["proofs"].is_null() {
+        match disclosure::check(&bundle["proofs"], p) {
+            Ok(lines) => held.extend(lines),
+            Err(e) => fail!("disclosure: {e}"),
+        }
+    }
     if let Some(c) = context_hash {
         if hex32(c) != Some(ctx) {
             fail!(

@@ -21,9 +21,9 @@ pub async fn adapt(
     JsonValue(body): JsonValue,
 ) -> Result<Response, ApiError> {
     let req = Req::from_body(body)?;
-    if req.options.adaptive || req.options.fail_fast || req.options.receipt {
+    if req.options.adaptive || req.options.fail_fast || req.options.receipt || req.options.proofs {
         return Err(ApiError::invalid(
-            "`adaptive`, `fail_fast` and `receipt` apply to /verify, not to /proof/adapt",
+            "`adaptive`, `fail_fast`, `receipt` and `proofs` apply to /verify, not to /proof/adapt",
         ));
     }
     let ir = pick_ir(&state, &req).await?;

@@ -135,6 +135,10 @@ pub struct VerifyOptions {
     /// disclosure bundle (docs/evidence.md); 403 `receipts_disabled` without a signing key.
     #[serde(default)]
     pub receipt: bool,
+    /// With a receipt (implies `receipt`): the disclosure bundle also carries, for every
+    /// hash a membership rule checked, its inclusion or absence proof against the list.
+    #[serde(default)]
+    pub proofs: bool,
 }
 
 pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>, ApiError> {
@@ -348,7 +352,7 @@ fn once(slot: &mut Option<String>, value: &str) -> Option<()> {
 /// `options` as [`VerifyOptions`] reads it, for plain strings and booleans only.
 fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
     let mut o = VerifyOptions::default();
-    let (mut adaptive, mut fail_fast, mut receipt) = (None, None, None);
+    let (mut adaptive, mut fail_fast, mut receipt, mut proofs) = (None, None, None, None);
     if !cur.eat(b'{') {
         return None;
     }
@@ -365,6 +369,7 @@ fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
             "adaptive" if adaptive.is_none() => adaptive = Some(cur.boolean()?),
             "fail_fast" if fail_fast.is_none() => fail_fast = Some(cur.boolean()?),
             "receipt" if receipt.is_none() => receipt = Some(cur.boolean()?),
+            "proofs" if proofs.is_none() => proofs = Some(cur.boolean()?),
             _ => return None,
         }
         if !cur.next(b'}')? {
@@ -374,6 +379,7 @@ fn options(cur: &mut Cursor<'_>) -> Option<VerifyOptions> {
     o.adaptive = adaptive.unwrap_or(false);
     o.fail_fast = fail_fast.unwrap_or(false);
     o.receipt = receipt.unwrap_or(false);
+    o.proofs = proofs.unwrap_or(false);
     Some(o)
 }
 
@@ -507,7 +513,7 @@ fn respond(
     decode: impl FnOnce() -> Result<Context, EvalError>,
     hash: impl FnOnce() -> Result<String, EvalError>,
 ) -> Result<Response, ApiError> {
-    let signing = if options.receipt {
+    let signing = if options.receipt || options.proofs {
         let Some(k) = state.signing.as_ref() else {
             count_receipt(state, "refused");
             return Err(ApiError::new(
@@ -569,11 +575,16 @@ fn respond(
     let body = match signing {
         None => report.to_pretty_bytes().map_err(|_| ApiError::internal())?,
         Some(keys) => {
-            let issued = proof_evidence::receipt::issue(&report, &lists.registry, keys.active())
-                .map_err(|e| {
-                    tracing::error!(error = %e, "receipt not issued");
-                    ApiError::internal()
-                })?;
+            let checked = options
+                .proofs
+                .then(|| eval::membership_inputs(ir, &ctx, at));
+            let issued =
+                proof_evidence::receipt::draft(&report, &lists.registry, checked.as_deref())
+                    .map(|d| d.sign(keys.active(), None))
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "receipt not issued");
+                        ApiError::internal()
+                    })?;
             count_receipt(state, "issued");
             let doc = json!({
                 "report": report,
