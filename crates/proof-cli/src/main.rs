@@ -9,6 +9,7 @@ mod exit;
 mod keys;
 mod lists;
 mod load;
+mod log;
 mod policy;
 mod receipt;
 mod remote;
@@ -62,6 +63,9 @@ enum Command {
     /// Check signed receipts offline.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
+    /// The verification log: checkpoints, consistency, archive bundles.
+    #[command(subcommand)]
+    Log(log::LogCommand),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
     /// Plan the rules a context needs (cheapest first); evaluate the plan unless --dry-run.
@@ -90,6 +94,7 @@ fn main() -> std::process::ExitCode {
         Command::Context(c) => context::run(c),
         Command::Report(c) => report::run(c),
         Command::Receipt(c) => receipt::run(c),
+        Command::Log(c) => log::run(c),
         Command::Verify(a) => verify::run(&a),
         Command::Adapt(a) => adapt::run(&a),
         Command::Serve(a) => serve::run(&a),

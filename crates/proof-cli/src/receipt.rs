@@ -7,8 +7,9 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use proof_core::eval::{CheckedHashes, Report};
 use proof_core::lists::Registry;
-use proof_evidence::keys::{SigningKey, public_keys};
-use proof_evidence::receipt;
+use proof_evidence::keys::{PublicKey, SigningKey, public_keys};
+use proof_evidence::note::Checkpoint;
+use proof_evidence::{receipt, tlog};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,12 @@ pub enum ReceiptCommand {
 Examples:
   proof receipt verify receipt.json --keys keys.json
   proof receipt verify receipt.json --keys keys.json --disclosure disclosure.json --context ctx.json
+  proof receipt verify receipt.json --keys keys.json --checkpoint cp.txt --consistency c.json
+
+A receipt from the service carries its verification-log entry's inclusion proof and the
+checkpoint it is proven against (`log_proof`); --checkpoint ties that checkpoint to one
+obtained from the log independently (GET /log/checkpoint), with --consistency when the
+given one is newer (GET /log/proof/consistency?from=RECEIPT_SIZE&to=SIZE).
 
 Prints each property that holds. Exit 0: valid; 3: not valid (the reason is printed);
 1: an input cannot be read.")]
@@ -39,6 +46,13 @@ pub struct VerifyReceiptArgs {
     /// The context the receipt is said to be about (needs --disclosure).
     #[arg(long, requires = "disclosure")]
     context: Option<PathBuf>,
+    /// A checkpoint of the log obtained independently: the receipt's checkpoint must be
+    /// it, or (with --consistency) a prefix of it.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// The consistency proof from the receipt's checkpoint to --checkpoint.
+    #[arg(long, requires = "checkpoint")]
+    consistency: Option<PathBuf>,
 }
 
 /// Signing options of `proof verify`.
@@ -130,6 +144,49 @@ impl SignArgs {
     }
 }
 
+/// Ties the receipt's checkpoint `e` to the independently obtained `t` (its `note`).
+fn tie(
+    e: &Checkpoint,
+    note: &str,
+    t: &Checkpoint,
+    keys: &[PublicKey],
+    consistency: Option<&Value>,
+) -> Result<String, String> {
+    Checkpoint::open(note, &e.origin, keys).map_err(|err| format!("checkpoint: {err}"))?;
+    if t.size < e.size {
+        return Err(format!(
+            "checkpoint: the given one (size {}) is older than the receipt's (size {}); give a newer one",
+            t.size, e.size
+        ));
+    }
+    if t.size == e.size {
+        return if t.root == e.root {
+            Ok(format!(
+                "checkpoint: the receipt's checkpoint is the given one (size {})",
+                t.size
+            ))
+        } else {
+            Err(format!(
+                "checkpoint: the log shows two trees of size {}: the receipt's and the given checkpoint differ",
+                t.size
+            ))
+        };
+    }
+    let Some(c) = consistency else {
+        return Err(format!(
+            "checkpoint: the given one has size {}, the receipt's {}: give --consistency (GET /log/proof/consistency?from={}&to={})",
+            t.size, e.size, e.size, t.size
+        ));
+    };
+    let hashes = crate::log::consistency_hashes(c, e.size, t.size)
+        .map_err(|err| format!("checkpoint: {err}"))?;
+    tlog::consistent(e, t, &hashes).map_err(|err| format!("checkpoint: {err}"))?;
+    Ok(format!(
+        "checkpoint: the receipt's checkpoint (size {}) is a prefix of the given one (size {})",
+        e.size, t.size
+    ))
+}
+
 fn write_json(path: &Path, v: &Value) -> Result<()> {
     crate::load::write_atomic(path, &(serde_json::to_string_pretty(v)? + "\n"))
 }
@@ -167,6 +224,16 @@ fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
             Ok(proof_core::hash::value_sha256(&ctx)?)
         })
         .transpose()?;
+    let trusted = a
+        .checkpoint
+        .as_deref()
+        .map(crate::log::checkpoint_file)
+        .transpose()?;
+    let consistency = a
+        .consistency
+        .as_deref()
+        .map(|p| read_json(p, "a consistency proof"))
+        .transpose()?;
     match receipt::check(
         &receipt,
         &keys,
@@ -174,11 +241,33 @@ fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
         context_hash.as_deref(),
     ) {
         Ok(c) => {
-            for line in c.held {
+            let mut held = c.held;
+            let tied = match (&trusted, &c.checkpoint) {
+                (None, _) => Ok(None),
+                (Some(_), None) => {
+                    Err("checkpoint: the receipt is not in a verification log".to_owned())
+                }
+                (Some((note, t)), Some(e)) => {
+                    tie(e, note, t, &keys, consistency.as_ref()).map(Some)
+                }
+            };
+            for line in &held {
                 println!("ok       {line}");
             }
-            println!("VALID");
-            Ok(Exit::Ok)
+            match tied {
+                Ok(line) => {
+                    if let Some(l) = line {
+                        println!("ok       {l}");
+                        held.push(l);
+                    }
+                    println!("VALID");
+                    Ok(Exit::Ok)
+                }
+                Err(reason) => {
+                    println!("INVALID  {reason}");
+                    Ok(Exit::Fail)
+                }
+            }
         }
         Err(inv) => {
             for line in inv.held {

@@ -1,5 +1,5 @@
-//! `--server URL`: send `verify`, `adapt`, `policy compile` and `lists publish` to a running
-//! `proof serve`.
+//! `--server URL`: send `verify`, `adapt`, `policy compile`, `lists publish` and the `log`
+//! commands to a running `proof serve`.
 //! With `--token-url` the command first gets an access token by the OAuth2
 //! client-credentials grant; the secret comes from `PROOF_CLIENT_SECRET` or
 //! `--client-secret-file`, never from a flag value (which `ps` would show). Tokens are cached
@@ -259,6 +259,19 @@ impl Remote {
         body: Vec<u8>,
         needed: &str,
     ) -> Result<Answer> {
+        self.send(path, Some((content_type, body)), needed)
+    }
+
+    /// GETs `path` (with its query) with a token for scope `needed`, as
+    /// [`post`](Self::post) does.
+    ///
+    /// # Errors
+    /// As [`post`](Self::post).
+    pub fn get(&self, path: &str, needed: &str) -> Result<Answer> {
+        self.send(path, None, needed)
+    }
+
+    fn send(&self, path: &str, body: Option<(&str, Vec<u8>)>, needed: &str) -> Result<Answer> {
         let Some(server) = &self.server else {
             bail!("no --server given");
         };
@@ -267,10 +280,13 @@ impl Remote {
         let mut fresh = false;
         loop {
             let token = self.token(&http, needed, fresh)?;
-            let mut req = http
-                .post(&url)
-                .header("content-type", content_type)
-                .body(body.clone());
+            let mut req = match &body {
+                Some((content_type, body)) => http
+                    .post(&url)
+                    .header("content-type", *content_type)
+                    .body(body.clone()),
+                None => http.get(&url),
+            };
             if let Some(t) = &token {
                 req = req.bearer_auth(t);
             }

@@ -410,9 +410,9 @@ fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts
         Some(0)
     );
     let ctx = read(&d.join("context_fail.json"));
-    let spec = |signing: &str| {
-        support::Spec::new(&support::sqlite_url("rcpt-srv")).yaml(&format!("signing: {signing}"))
-    };
+    // One store: the verification log goes on across the key rotation.
+    let url = support::sqlite_url("rcpt-srv");
+    let spec = |signing: &str| support::Spec::new(&url).yaml(&format!("signing: {signing}"));
     let a = support::Server::start(&spec(&format!(
         "{{key_file: {}}}",
         d.join("k.pem").display()
@@ -551,12 +551,20 @@ fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts
         Some(0),
         "an old receipt verifies after rotation: {out}"
     );
+    assert!(
+        out.contains("log: entry 0 of `proof.invalid/receipts`"),
+        "{out}"
+    );
     let (_, answer) = served_receipt(&b, &ctx);
     assert_eq!(answer["receipt"]["signatures"][0]["keyid"], kids[0]);
     write(&d.join("nr.json"), &answer["receipt"]);
-    assert_eq!(
-        check(&d, &["nr.json", "--keys", "published-b.json"]).0,
-        Some(0)
+    let (code, out) = check(&d, &["nr.json", "--keys", "published-b.json"]);
+    assert_eq!(code, Some(0), "{out}");
+    // The log went on: the new receipt follows the old ones, under a checkpoint the new
+    // key signed.
+    assert!(
+        out.contains("log: entry 2 of `proof.invalid/receipts`"),
+        "{out}"
     );
     // ...and the old key set does not verify what the new key signed.
     let (code, out) = check(&d, &["nr.json", "--keys", "published-a.json"]);

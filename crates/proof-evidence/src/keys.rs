@@ -79,6 +79,22 @@ impl SigningKey {
         })
     }
 
+    /// The key of a 32-byte Ed25519 seed (RFC 8032 private key), as test vectors give
+    /// them.
+    ///
+    /// # Errors
+    /// [`KeyError::NotEd25519`] when the seed is refused.
+    pub fn from_seed(seed: &[u8; 32]) -> Result<Self, KeyError> {
+        let pair = Ed25519KeyPair::from_seed_unchecked(seed)
+            .map_err(|e| KeyError::NotEd25519(e.to_string()))?;
+        let mut public = [0u8; 32];
+        public.copy_from_slice(pair.public_key().as_ref());
+        Ok(Self {
+            kid: kid(&public),
+            pair,
+        })
+    }
+
     /// The key id (RFC 7638 thumbprint).
     #[must_use]
     pub fn kid(&self) -> &str {

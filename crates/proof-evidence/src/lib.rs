@@ -7,10 +7,15 @@
 //! - [`receipt`]: a report as a signed in-toto Statement (salted context commitment,
 //!   no supplier hash) and the disclosure bundle that opens it, and the offline check of
 //!   both.
+//! - [`note`]: C2SP signed notes and the verification log's checkpoints.
+//! - [`tlog`]: an entry's inclusion proof in the C2SP `tlog-proof` form, and consistency
+//!   between checkpoints.
 //! - [`disclosure`]: the bundle's inclusion and absence proofs for the hashes each
 //!   membership rule checked.
 
 pub mod disclosure;
 pub mod dsse;
 pub mod keys;
+pub mod note;
 pub mod receipt;
+pub mod tlog;

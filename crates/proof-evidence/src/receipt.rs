@@ -11,7 +11,11 @@
 //! names the receipt by the SHA-256 of its signed statement.
 
 use crate::keys::{PublicKey, SigningKey};
+use crate::note::Checkpoint;
+use crate::tlog::LogProof;
 use crate::{disclosure, dsse};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use proof_core::eval::{CheckedHashes, Evidence, Report, Status};
 use proof_core::ir::Severity;
 use proof_core::lists::{Registry, parse_hash};
@@ -37,6 +41,8 @@ pub struct Issued {
     /// The disclosure bundle: a DSSE envelope around salt, context hash and the
     /// statement's digest.
     pub disclosure: Value,
+    /// The signed statement's bytes (the receipt's payload, what the log commits to).
+    pub statement: Vec<u8>,
 }
 
 /// Why a receipt could not be issued.
@@ -230,6 +236,7 @@ impl Draft {
                 Value::Object(bundle).to_string().as_bytes(),
                 key,
             ),
+            statement: payload,
         }
     }
 }
@@ -263,6 +270,8 @@ pub struct Checked {
     pub held: Vec<String>,
     /// The verified statement.
     pub statement: Value,
+    /// The log checkpoint the receipt's entry is proven against, when it has one.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// A property that does not hold, with what held before it.
@@ -353,8 +362,20 @@ pub fn check(
             l["size"]
         ));
     }
+    let checkpoint = match log_entry(receipt, &v.payload, p, keys) {
+        Ok(Some((line, c))) => {
+            held.push(line);
+            Some(c)
+        }
+        Ok(None) => None,
+        Err(e) => fail!("log: {e}"),
+    };
     let Some(d) = disclosure else {
-        return Ok(Checked { held, statement });
+        return Ok(Checked {
+            held,
+            statement,
+            checkpoint,
+        });
     };
     let dv = match dsse::verify(d, DISCLOSURE_PAYLOAD_TYPE, keys) {
         Ok(dv) => dv,
@@ -402,7 +423,50 @@ pub fn check(
         }
         held.push("context: the given context is the one verified".to_owned());
     }
-    Ok(Checked { held, statement })
+    Ok(Checked {
+        held,
+        statement,
+        checkpoint,
+    })
+}
+
+#[allow(clippy::indexing_slicing, reason = "Value's read index returns Null")]
+/// With a `log` position in the predicate: the receipt's `log_proof` (a C2SP tlog-proof)
+/// shows the signed statement at that index of a checkpoint signed by one of `keys`.
+fn log_entry(
+    receipt: &Value,
+    payload: &[u8],
+    p: &Value,
+    keys: &[PublicKey],
+) -> Result<Option<(String, Checkpoint)>, String> {
+    if p["log"].is_null() {
+        return Ok(None);
+    }
+    let (Some(origin), Some(index)) = (p["log"]["origin"].as_str(), p["log"]["index"].as_u64())
+    else {
+        return Err("the predicate's `log` has no origin and index".into());
+    };
+    let Some(text) = receipt["log_proof"].as_str() else {
+        return Err(format!(
+            "the receipt is entry {index} of `{origin}` but carries no `log_proof`"
+        ));
+    };
+    let proof = LogProof::parse(text)?;
+    if proof.index != index {
+        return Err(format!(
+            "the proof is for entry {}, the receipt is entry {index}",
+            proof.index
+        ));
+    }
+    let c = proof.check(payload, origin, keys)?;
+    Ok(Some((
+        format!(
+            "log: entry {index} of `{origin}`, included in its signed checkpoint of size {} (root {})",
+            c.size,
+            STANDARD.encode(c.root)
+        ),
+        c,
+    )))
 }
 
 #[allow(clippy::indexing_slicing, reason = "Value's read index returns Null")]

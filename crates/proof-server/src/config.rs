@@ -12,6 +12,7 @@ mod auth;
 mod limits;
 mod lists;
 mod load;
+mod receipt_log;
 mod server;
 mod signing;
 mod store;
@@ -22,6 +23,7 @@ pub use auth::{AuthMode, AuthSettings, JwksSettings};
 pub use limits::Limits;
 pub use lists::{ListSettings, WithinGrace};
 pub use load::{dev_profile, load};
+pub use receipt_log::ReceiptLogSettings;
 pub use server::{
     AdaptSettings, CacheSettings, Features, Listener, Readiness, SelectorKind, Shutdown,
 };
@@ -35,7 +37,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 /// Every settable leaf, as a dotted path. The environment variable is derived from it.
-pub const LEAVES: [&str; 63] = [
+pub const LEAVES: [&str; 65] = [
     "api.bind",
     "admin.bind",
     "store.url",
@@ -83,6 +85,8 @@ pub const LEAVES: [&str; 63] = [
     "tls.reload_interval_ms",
     "signing.key_file",
     "signing.retired_key_files",
+    "receipt_log.origin",
+    "receipt_log.max_batch",
     "auth_file",
     "auth.mode",
     "auth.issuer",
@@ -164,6 +168,9 @@ pub struct Settings {
     /// The key that signs receipts, and retired keys still published.
     #[serde(default)]
     pub signing: SigningSettings,
+    /// The verification log receipts are appended to.
+    #[serde(default)]
+    pub receipt_log: ReceiptLogSettings,
     /// A YAML file with the `auth` settings (`config/auth.yaml`), merged under `auth`
     /// after the main file and before the environment.
     #[serde(default)]
@@ -205,6 +212,7 @@ impl Settings {
         self.log.validate(&mut p);
         self.tls.validate(&mut p);
         self.signing.validate(&mut p);
+        self.receipt_log.validate(&mut p);
         self.auth.validate(self.dev, &mut p);
         if self.api.bind == self.admin.bind && self.api.bind.port() != 0 {
             p.push("`api.bind` and `admin.bind` must differ".into());

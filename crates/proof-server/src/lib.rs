@@ -30,6 +30,7 @@ pub mod fsload;
 pub mod lists;
 pub mod metrics;
 pub mod ratelimit;
+pub mod receipt_log;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -149,6 +150,19 @@ impl Application {
             tracing::info!(kid = k.active().kid(), "receipts are signed");
         }
         let metrics = metrics::Metrics::new();
+        let receipt_log = match &signing {
+            Some(keys) => Some(
+                receipt_log::ReceiptLog::open(
+                    store.clone(),
+                    Arc::clone(keys),
+                    &settings.receipt_log,
+                    metrics.receipt_log.clone(),
+                )
+                .await
+                .map_err(StartupError::Content)?,
+            ),
+            None => None,
+        };
         let lists = Arc::new(lists::ServedLists::new(
             files
                 .into_iter()
@@ -207,6 +221,7 @@ impl Application {
                 ip: ratelimit::Limiter::new(settings_limits.ip_rps, settings_limits.ip_burst),
             },
             signing,
+            receipt_log,
         });
         Ok(Self {
             api,

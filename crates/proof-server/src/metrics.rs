@@ -5,8 +5,10 @@
 //! matched route templates, never raw paths; ids are never labels.
 
 mod lists;
+mod receipt_log;
 
 pub use lists::{LIST_AGE, LIST_ENTRIES, LIST_MAX_AGE, LIST_UPDATES, ListLabel, ListMetrics};
+pub use receipt_log::{LOG_APPEND_DURATION, LOG_APPEND_FAILURES, LOG_ENTRIES, LogMetrics};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -71,7 +73,7 @@ pub mod names {
     /// Counter `{listener, reason}` (header_timeout, idle_timeout): connections the
     /// service closed because the client was too slow or silent.
     pub const CONNECTIONS_TIMED_OUT: &str = "proof_connections_timed_out";
-    /// Counter `{result}` (issued, refused): receipts asked for on `/verify`.
+    /// Counter `{result}` (issued, refused, unavailable): receipts asked for on `/verify`.
     pub const RECEIPTS: &str = "proof_receipts";
     /// Counter: log lines dropped because the log writer's queue was full.
     pub const LOG_LINES_DROPPED: &str = "proof_log_lines_dropped";
@@ -128,7 +130,7 @@ pub struct RouteLabel {
 
 /// Every route template of both routers: the values of the `route` label. A template not
 /// listed here is counted as `other` (a unit test in `routes` keeps the list complete).
-pub const ROUTES: [&str; 12] = [
+pub const ROUTES: [&str; 16] = [
     "/verify",
     "/proof/adapt",
     "/policy/compile",
@@ -136,6 +138,10 @@ pub const ROUTES: [&str; 12] = [
     "/policies",
     "/lists",
     "/keys",
+    "/log/checkpoint",
+    "/log/entries/{index}",
+    "/log/proof/inclusion",
+    "/log/proof/consistency",
     "/openapi.json",
     "/healthz",
     "/readyz",
@@ -305,6 +311,8 @@ pub struct Metrics {
     log_sync: Arc<std::sync::Mutex<()>>,
     /// Reference lists.
     pub lists: ListMetrics,
+    /// The verification log.
+    pub receipt_log: LogMetrics,
     /// Receipts asked for.
     pub receipts: Family<ResultLabel, Counter>,
 }
@@ -528,15 +536,17 @@ impl Metrics {
             });
         }
         let lists = ListMetrics::register(&mut r);
+        let receipt_log = LogMetrics::register(&mut r);
         let receipts = Family::<ResultLabel, Counter>::default();
-        zero(&receipts, &["issued", "refused"]);
+        zero(&receipts, &["issued", "refused", "unavailable"]);
         r.register(
             names::RECEIPTS,
-            "Receipts asked for on /verify, by result (refused: no signing key configured)",
+            "Receipts asked for on /verify, by result (refused: no signing key configured; unavailable: the log could not append)",
             receipts.clone(),
         );
         Self {
             lists,
+            receipt_log,
             receipts,
             registry: Arc::new(r),
             http_requests,

@@ -9,6 +9,7 @@ pub(crate) mod keys;
 pub(crate) mod lists;
 pub mod openapi;
 pub(crate) mod policies;
+pub(crate) mod receipt_log;
 pub(crate) mod verify;
 
 pub use compile::{CompileRequest, CompileResponse};
@@ -68,6 +69,10 @@ pub fn api(state: &AppState) -> Router {
         .route("/policies", get(policies::list_policies))
         .route("/lists", get(lists::lists).post(lists::publish))
         .route("/keys", get(keys::keys))
+        .route("/log/checkpoint", get(receipt_log::checkpoint))
+        .route("/log/entries/{index}", get(receipt_log::entry))
+        .route("/log/proof/inclusion", get(receipt_log::inclusion))
+        .route("/log/proof/consistency", get(receipt_log::consistency))
         .route("/openapi.json", get(openapi::serve))
         .route_layer(from_fn_with_state(state.clone(), guard));
     observed(r, state)

@@ -47,4 +47,6 @@ pub struct Shared {
     pub rate_limits: crate::ratelimit::RateLimits,
     /// The receipt signing keys; `None` without `signing.key_file`.
     pub signing: Option<Arc<proof_evidence::keys::KeySet>>,
+    /// The verification log receipts are appended to; with `signing` only.
+    pub receipt_log: Option<Arc<crate::receipt_log::ReceiptLog>>,
 }

@@ -5,9 +5,11 @@
 //! each with its own migrations under `migrations/`. Every write is one transaction.
 
 mod lists;
+mod receipt_log;
 mod sql;
 
 pub use lists::{ListPut, ListVersion, NewListVersion};
+pub use receipt_log::{Head, LogEntryRow, NewLogEntry, StoredCheckpoint};
 
 use proof_core::hash::CanonicalError;
 use proof_core::ir::Ir;

@@ -118,6 +118,14 @@ impl Tree {
         }
     }
 
+    /// Drops every leaf from `size` on (a batch that was not committed).
+    pub fn truncate(&mut self, size: u64) {
+        self.edge.clear();
+        for (k, level) in self.levels.iter_mut().enumerate() {
+            level.truncate(usize::try_from(size >> k).unwrap_or(usize::MAX));
+        }
+    }
+
     /// The number of leaves.
     #[must_use]
     pub fn size(&self) -> u64 {
@@ -352,12 +360,17 @@ mod tests {
     }
 
     #[test]
-    fn pushing_gives_the_tree_built_at_once() {
+    fn pushing_gives_the_tree_built_at_once_and_truncating_undoes_it() {
         let v = values(37);
         let mut t = Tree::default();
         for (i, x) in v.iter().enumerate() {
             t.push(leaf_hash(x));
             assert_eq!(t.root(), root(v.get(..=i).unwrap_or_default()));
+        }
+        for size in [37u64, 33, 32, 17, 1, 0] {
+            t.truncate(size);
+            assert_eq!(t.size(), size);
+            assert_eq!(t.root(), root(v.get(..size as usize).unwrap_or_default()));
         }
     }
 

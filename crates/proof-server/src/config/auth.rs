@@ -57,6 +57,10 @@ impl Default for AuthSettings {
                 ("GET /policies", "policy:read"),
                 ("GET /lists", "policy:read"),
                 ("POST /lists", "lists:write"),
+                ("GET /log/checkpoint", "log:read"),
+                ("GET /log/entries/{index}", "log:read"),
+                ("GET /log/proof/inclusion", "log:read"),
+                ("GET /log/proof/consistency", "log:read"),
             ]
             .into_iter()
             .map(|(r, sc)| (r.to_owned(), vec![sc.to_owned()]))

@@ -20,7 +20,11 @@ use utoipa::OpenApi;
         routes::policies::list_policies,
         routes::lists::lists,
         routes::lists::publish,
-        routes::keys::keys
+        routes::keys::keys,
+        routes::receipt_log::checkpoint,
+        routes::receipt_log::entry,
+        routes::receipt_log::inclusion,
+        routes::receipt_log::consistency
     ),
     components(schemas(
         routes::VerifyRequest,

@@ -332,15 +332,18 @@ async fn read_one_pass(
         Ok(at) => at,
         Err(e) => return Some(Err(e)),
     };
-    Some(respond(
-        state,
-        &ir,
-        &req.options,
-        at,
-        start,
-        || Ok(context),
-        || Ok(hash),
-    ))
+    Some(
+        respond(
+            state,
+            &ir,
+            &req.options,
+            at,
+            start,
+            || Ok(context),
+            || Ok(hash),
+        )
+        .await,
+    )
 }
 
 /// Sets `slot` to `value` unless it is already set (a repeated member, which strict JSON
@@ -500,11 +503,13 @@ async fn run<C: Tree + Sync>(
         || decode(&ir, req),
         || proof_core::hash::value_sha256(&req.context).map_err(EvalError::from),
     )
+    .await
 }
 
 /// The report for a context (decoded by `decode`, hashed by `hash`) as the response, with
-/// the verification metrics (`start`: when the work on the context began).
-fn respond(
+/// the verification metrics (`start`: when the work on the context began); with a receipt,
+/// once its entry is in the verification log.
+async fn respond(
     state: &AppState,
     ir: &Ir,
     options: &VerifyOptions,
@@ -513,8 +518,8 @@ fn respond(
     decode: impl FnOnce() -> Result<Context, EvalError>,
     hash: impl FnOnce() -> Result<String, EvalError>,
 ) -> Result<Response, ApiError> {
-    let signing = if options.receipt || options.proofs {
-        let Some(k) = state.signing.as_ref() else {
+    let logging = if options.receipt || options.proofs {
+        let Some(log) = state.receipt_log.as_ref() else {
             count_receipt(state, "refused");
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -522,7 +527,7 @@ fn respond(
                 "this server signs no receipts (no `signing.key_file`); verify without `options.receipt`",
             ));
         };
-        Some(k)
+        Some(log)
     } else {
         None
     };
@@ -572,19 +577,28 @@ fn respond(
         .filter(|r| r.status == eval::Status::Fail)
         .map(|r| r.rule_id.as_str())
         .collect();
-    let body = match signing {
+    let body = match logging {
         None => report.to_pretty_bytes().map_err(|_| ApiError::internal())?,
-        Some(keys) => {
+        Some(log) => {
             let checked = options
                 .proofs
                 .then(|| eval::membership_inputs(ir, &ctx, at));
-            let issued =
+            let draft =
                 proof_evidence::receipt::draft(&report, &lists.registry, checked.as_deref())
-                    .map(|d| d.sign(keys.active(), None))
                     .map_err(|e| {
                         tracing::error!(error = %e, "receipt not issued");
                         ApiError::internal()
                     })?;
+            drop(ctx);
+            let issued = log.append(draft).await.map_err(|e| {
+                count_receipt(state, "unavailable");
+                tracing::error!(error = %e, "receipt refused: not in the verification log");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "log_unavailable",
+                    "the verification log cannot append now, so no receipt is issued; retry later",
+                )
+            })?;
             count_receipt(state, "issued");
             let doc = json!({
                 "report": report,
