@@ -27,7 +27,8 @@ with open(f"{w}/big.csv", "w") as f:
     for i in range(1_000_000):
         f.write(hashlib.sha256(f"big-{i}".encode()).hexdigest() + "\n")
 PY
-serve rcpt 18090 19490 "signing: {key_file: $work/k.pem}"
+serve rcpt 18090 19490 "signing: {key_file: $work/k.pem}
+auth: {mode: \"off\"}"
 "$proof" lists publish "$work/big.csv" --server http://127.0.0.1:18090 --version v1 >/dev/null
 for _ in $(seq 1 100); do
   curl -sf http://127.0.0.1:18090/lists | grep -q '"name": "big"' && break

@@ -5,6 +5,7 @@
 use proof_core::eval::{CheckedHashes, Evidence, Report};
 use proof_core::lists::proof::{self, HashProof};
 use proof_core::lists::{Registry, parse_hash};
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 /// The `proofs` member of a bundle: one entry per evaluated membership rule of `report`
@@ -65,7 +66,7 @@ pub fn check(bundle_proofs: &Value, predicate: &Value) -> Result<Vec<String>, St
         let (Ok(root), Some(size)) = (parse_hash(root_hex), list["size"].as_u64()) else {
             return Err(format!("rule `{id}`: the receipt signs no root and size"));
         };
-        let hashes: Vec<HashProof> = serde_json::from_value(set["hashes"].clone())
+        let hashes = Vec::<HashProof>::deserialize(&set["hashes"])
             .map_err(|e| format!("rule `{id}`: malformed proofs ({e})"))?;
         if hashes.windows(2).any(|w| match w {
             [a, b] => a.hash >= b.hash,

@@ -31,7 +31,9 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = args.get(1).expect("usage: log_appends STORE_URL [RECEIPTS] [CLIENTS]");
+    let url = args
+        .get(1)
+        .expect("usage: log_appends STORE_URL [RECEIPTS] [CLIENTS]");
     let n: usize = args.get(2).map_or(20_000, |a| a.parse().unwrap());
     let clients: usize = args.get(3).map_or(64, |a| a.parse().unwrap());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -24,6 +24,14 @@ pub struct Neighbour {
     /// Its audit path, leaf side first.
     #[serde(with = "hex32::many")]
     pub path: Vec<Hash>,
+    /// A right neighbour: its path goes on with the last `shared` hashes of the left
+    /// neighbour's path (adjacent leaves share every node above their common parent).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared: usize,
+}
+
+const fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Whether one hash is on a list, with the proof.
@@ -56,7 +64,12 @@ impl RefList {
             let leaf = *self.leaves.get(i)?;
             let index = i as u64;
             let path = self.tree.inclusion(index, size)?;
-            Some(Neighbour { index, leaf, path })
+            Some(Neighbour {
+                index,
+                leaf,
+                path,
+                shared: 0,
+            })
         };
         match self.leaves.binary_search(x) {
             Ok(i) => HashProof {
@@ -66,13 +79,28 @@ impl RefList {
                 left: None,
                 right: None,
             },
-            Err(i) => HashProof {
-                hash: *x,
-                on_list: false,
-                at: None,
-                left: i.checked_sub(1).and_then(neighbour),
-                right: neighbour(i),
-            },
+            Err(i) => {
+                let left = i.checked_sub(1).and_then(neighbour);
+                let mut right = neighbour(i);
+                if let (Some(l), Some(r)) = (&left, &mut right) {
+                    let common = l
+                        .path
+                        .iter()
+                        .rev()
+                        .zip(r.path.iter().rev())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    r.path.truncate(r.path.len() - common);
+                    r.shared = common;
+                }
+                HashProof {
+                    hash: *x,
+                    on_list: false,
+                    at: None,
+                    left,
+                    right,
+                }
+            }
         }
     }
 }
@@ -120,8 +148,15 @@ mod hex32 {
     }
 }
 
-fn included(n: &Neighbour, size: u64, root: &Hash, what: &str) -> Result<Hash, String> {
-    if !merkle::verify_inclusion(&merkle::leaf_hash(&n.leaf), n.index, size, &n.path, root) {
+fn included(
+    n: &Neighbour,
+    tail: &[Hash],
+    size: u64,
+    root: &Hash,
+    what: &str,
+) -> Result<Hash, String> {
+    let path: Vec<Hash> = n.path.iter().chain(tail).copied().collect();
+    if !merkle::verify_inclusion(&merkle::leaf_hash(&n.leaf), n.index, size, &path, root) {
         return Err(format!(
             "the inclusion proof of {what} {} at index {} does not give the root for size {size}",
             hex::encode(n.leaf),
@@ -141,7 +176,10 @@ pub fn check(p: &HashProof, root: &Hash, size: u64) -> Result<bool, String> {
         let Some(at) = &p.at else {
             return Err("a hash on the list without its inclusion proof".into());
         };
-        let leaf = included(at, size, root, "the hash")?;
+        if at.shared > 0 {
+            return Err("a hash on the list shares no path".into());
+        }
+        let leaf = included(at, &[], size, root, "the hash")?;
         if leaf != x {
             return Err(format!(
                 "the proven leaf {} is not the hash",
@@ -160,15 +198,28 @@ pub fn check(p: &HashProof, root: &Hash, size: u64) -> Result<bool, String> {
             Err("size 0 but the root is not the empty tree's, or neighbours are given".into())
         };
     }
+    if p.left.as_ref().is_some_and(|n| n.shared > 0) {
+        return Err("the left neighbour shares no path".into());
+    }
     let left = p
         .left
         .as_ref()
-        .map(|n| included(n, size, root, "the left neighbour").map(|l| (n.index, l)))
+        .map(|n| included(n, &[], size, root, "the left neighbour").map(|l| (n.index, l)))
         .transpose()?;
+    let tail: &[Hash] = match (&p.left, &p.right) {
+        (_, None) => &[],
+        (_, Some(r)) if r.shared == 0 => &[],
+        (Some(l), Some(r)) if r.shared <= l.path.len() => {
+            l.path.get(l.path.len() - r.shared..).unwrap_or_default()
+        }
+        _ => {
+            return Err("the right neighbour shares more path than a left neighbour gives".into());
+        }
+    };
     let right = p
         .right
         .as_ref()
-        .map(|n| included(n, size, root, "the right neighbour").map(|l| (n.index, l)))
+        .map(|n| included(n, tail, size, root, "the right neighbour").map(|l| (n.index, l)))
         .transpose()?;
     if left.is_some_and(|(_, l)| l >= x) || right.is_some_and(|(_, r)| r <= x) {
         return Err("the hash does not lie strictly between its neighbours".into());
@@ -232,9 +283,16 @@ mod tests {
         let mut q = l.prove(&[5; 32]);
         q.right = l.prove(&[9; 32]).right;
         assert!(check(&q, &root, size).unwrap_err().contains("adjacent"));
-        // An edge claim in the middle.
+        // An edge claim in the middle: without the left neighbour the right one's path is
+        // short, and with its full path its index is not the first.
         let mut e = l.prove(&[5; 32]);
         e.left = None;
+        assert!(
+            check(&e, &root, size)
+                .unwrap_err()
+                .contains("shares more path")
+        );
+        e.right = l.prove(&[6; 32]).at;
         assert!(check(&e, &root, size).unwrap_err().contains("first leaf"));
         // Absent claimed for a hash on the list: no honest neighbours bracket it.
         let mut on = l.prove(&[4; 32]);
