@@ -52,12 +52,14 @@ fn check(s: &Settings) -> Result<Exit> {
         .map_err(|e| anyhow::anyhow!("invalid configuration:\n  - {e}"))?
     {
         Some(k) => format!(
-            "receipts signed by kid {} (retired keys published: {})",
+            "receipts signed by kid {} (retired keys published: {}), logged as `{}` in batches of up to {}",
             k.active().kid(),
             k.jwks()
                 .get("keys")
                 .and_then(serde_json::Value::as_array)
-                .map_or(0, |a| a.len().saturating_sub(1))
+                .map_or(0, |a| a.len().saturating_sub(1)),
+            s.receipt_log.origin,
+            s.receipt_log.max_batch
         ),
         None => "no receipts (no signing.key_file)".to_owned(),
     };

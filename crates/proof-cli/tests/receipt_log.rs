@@ -429,6 +429,16 @@ fn tampered_log_proofs_and_foreign_checkpoints_are_refused_by_name() {
     // start.
     let config = a.config.clone();
     a.kill();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proof"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("logged as `proof.test/a` in batches of up to 1"),
+        "{}",
+        text(&out.stdout)
+    );
     let yaml = std::fs::read_to_string(&config)
         .unwrap()
         .replace("origin: proof.test/a", "origin: proof.test/renamed");

@@ -194,9 +194,10 @@ pub(super) async fn pick_ir<C>(state: &AppState, req: &Req<C>) -> Result<Arc<Ir>
 
 /// `POST /verify`.
 #[utoipa::path(post, path = "/verify", request_body = VerifyRequest,
-    responses((status = 200, description = "The report (same bytes as `proof verify`); with `options.receipt`, `{report, receipt, disclosure}`", content_type = "application/json", body = Object),
+    responses((status = 200, description = "The report (same bytes as `proof verify`); with `options.receipt` or `options.proofs`, `{report, receipt, disclosure}`: the receipt is in the verification log and carries `log_proof`", content_type = "application/json", body = Object),
               (status = 403, description = "`embedded_ir_disabled`, `receipts_disabled`"), (status = 404, description = "`policy_not_found`"),
-              (status = 422, description = "`invalid_context`, `unknown_list_root`, `list_superseded`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`")))]
+              (status = 422, description = "`invalid_context`, `unknown_list_root`, `list_superseded`, `invalid_ir`, `ir_hash_mismatch`, `invalid_request`"),
+              (status = 503, description = "`log_unavailable`: a receipt was asked for and the verification log could not append it")))]
 pub async fn verify(
     State(state): State<AppState>,
     JsonBytes(body): JsonBytes,
