@@ -573,6 +573,10 @@ fn the_service_signs_receipts_publishes_its_keys_and_rotation_keeps_old_receipts
     // Without a signing key: no receipts, an empty key set.
     let c = support::Server::start(&support::Spec::new(&support::sqlite_url("rcpt-none")));
     assert_eq!(keys_of(&c), json!({"keys": []}));
+    // ...and no verification log.
+    let (st, body) = support::get(&support::client(), &format!("{}/log/checkpoint", c.api));
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("log_disabled"), "{body}");
     let (st, err) = served_receipt(&c, &ctx);
     assert_eq!(
         (st, err["code"].as_str()),
