@@ -115,12 +115,20 @@ overview = dashboard("proof-overview", "proof: overview", [
         ('max by (list) (proof_list_entries)', "entries {{list}}"),
         ('sum by (result) (increase(proof_list_updates_total[$__rate_interval]))', "updates {{result}}")],
            desc="Distinct leaves per served list, and new versions taken up from the store (failed: the previous ones stay in service)."),
+    series("Verification log: receipts and failed appends", [
+        ('sum by (result) (increase(proof_receipts_total[$__rate_interval]))', "receipts {{result}}"),
+        ('sum(increase(proof_log_append_failures_total[$__rate_interval]))', "failed append transactions")],
+           desc="Receipts asked for on /verify (unavailable: refused with 503 because the log could not append), and failed group commits (alert ProofLogAppendFailing; docs/log.md)."),
+    series("Verification log: append latency", [
+        ('histogram_quantile(0.5, sum by (le) (rate(proof_log_append_duration_seconds_bucket[$__rate_interval])))', "p50"),
+        ('histogram_quantile(0.99, sum by (le) (rate(proof_log_append_duration_seconds_bucket[$__rate_interval])))', "p99")], unit="s",
+           desc="Seconds per group-commit transaction; a receipt waits for one, plus the batch before it."),
     series("Adapt selection latency", [
         ('histogram_quantile(0.95, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p95"),
         ('histogram_quantile(0.99, sum by (le) (rate(adapt_selection_latency_seconds_bucket[$__rate_interval])))', "p99")], unit="s"),
     series("Adapt: selected rules", [('sum(rate(adapt_selected_rules_total[$__rate_interval]))', "rules/s"),
                                      ('sum by (selector) (rate(adapt_plans_total[$__rate_interval]))', "plans/s {{selector}}")], unit="ops"),
-], "Verdicts, latency, errors, cache, auth, TLS, connections, reference lists and the orchestrator of proof serve.")
+], "Verdicts, latency, errors, cache, auth, TLS, connections, reference lists, the verification log and the orchestrator of proof serve.")
 
 AVAIL_30D = (f'1 - ((sum(increase(proof_http_requests_total{{{API},status=~"5.."}}[30d])) or vector(0))'
              f' / sum(increase(proof_http_requests_total{{{API}}}[30d])))')

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Demo traffic for a running `proof serve`, so that dashboards and alerts have something to
-show: OK, WARN and FAIL verifications, adaptive plans, compiles (stored, already stored,
+show: OK, WARN and FAIL verifications, receipts and proofs (when the server publishes
+signing keys at GET /keys, so keeps a verification log), adaptive plans, compiles (stored, already stored,
 invalid), reads, cache hits and misses (with --admin, the cache is flushed now and then),
 auth failures (no token, a bad token, a token without the scope) and client errors
 (malformed JSON, unknown policy). Standard library only.
@@ -73,12 +74,24 @@ def main():
         counts[status] += 1
         return status
 
+    def keys():
+        req = urllib.request.Request(a.server + "/keys")
+        try:
+            with urllib.request.urlopen(req, timeout=30, context=ctx if a.server.startswith("https") else None) as r:
+                return json.load(r).get("keys", [])
+        except (urllib.error.URLError, ValueError):
+            return []
+
+    signs = bool(keys())
     contexts = {v: json.loads((ROOT / f"examples/context_{v}.json").read_text()) for v in ("ok", "warn", "fail")}
     policy = (ROOT / "policies/lksg.v1.yml").read_text()
     for i in range(a.rounds):
         for v, c in contexts.items():
             call("POST", "/verify", {"policy_id": "lksg.v1", "context": c})
             call("POST", "/verify", {"policy_id": "lksg.v1", "version": "1.0", "context": c, "options": {"adaptive": True}})
+        if signs:
+            options = {"proofs": True} if i % 2 else {"receipt": True}
+            call("POST", "/verify", {"policy_id": "lksg.v1", "context": contexts["fail"], "options": options})
         call("POST", "/proof/adapt", {"policy_id": "lksg.v1", "context": contexts["ok"]})
         call("GET", "/lists")
         call("GET", "/policies")

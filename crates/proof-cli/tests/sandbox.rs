@@ -155,8 +155,16 @@ fn dashboards_and_alerts_work_against_a_live_prometheus_under_demo_traffic() {
     std::fs::write(&ca_file, &ca.pem).unwrap();
     let (cert, key_file) = ca.server().write(&dir, "server");
     let (ccert, ckey) = ca.client("spiffe://proof.test/demo").write(&dir, "client");
+    // A signing key, so that demo traffic asks for receipts and the log panels have data.
+    let signing = dir.join("signing.pem");
+    std::fs::write(
+        &signing,
+        proof_evidence::keys::SigningKey::generate().unwrap().1,
+    )
+    .unwrap();
     let s = Server::start(&Spec::new(&support::sqlite_url("sandbox")).yaml(&format!(
-        "lists: {{max_age_s: 1}}\ntls: {{cert_file: {}, key_file: {}, client_auth: optional, client_ca_file: {}}}\nauth:\n  mode: oauth2\n  issuer: {}\n  audience: {}\n  jwks: {{ttl_s: 1, max_stale_s: 3, refetch_interval_s: 1, retries: 0, timeout_ms: 500}}\n",
+        "signing: {{key_file: {}}}\nlists: {{max_age_s: 1}}\ntls: {{cert_file: {}, key_file: {}, client_auth: optional, client_ca_file: {}}}\nauth:\n  mode: oauth2\n  issuer: {}\n  audience: {}\n  jwks: {{ttl_s: 1, max_stale_s: 3, refetch_interval_s: 1, retries: 0, timeout_ms: 500}}\n",
+        signing.display(),
         cert.display(),
         key_file.display(),
         ca_file.display(),
@@ -288,6 +296,13 @@ fn dashboards_and_alerts_work_against_a_live_prometheus_under_demo_traffic() {
         "panels without data:\n{}",
         empty.join("\n")
     );
+    // The demo traffic's receipts reached the verification log.
+    let issued = query(&prom, r#"sum(proof_receipts_total{result="issued"})"#);
+    let n: f64 = issued[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(n >= 8.0, "receipts issued: {issued}");
+    let entries = query(&prom, "max(proof_log_entries)");
+    let e: f64 = entries[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(e >= n, "log entries {e} for {n} receipts");
 
     // Every rule evaluates without error, and every metric the alerts use has samples.
     let rules: Value = reqwest::blocking::get(format!("{}/api/v1/rules", prom.url))
