@@ -13,6 +13,24 @@ pub enum Exit {
     Fail = 3,
 }
 
+/// Prints the properties that hold (`ok       …`) and then `VALID`, or `INVALID  reason`
+/// for the first that does not: the output of the commands that check evidence.
+pub fn report_checks(held: &[String], failure: Option<&str>) -> Exit {
+    for line in held {
+        println!("ok       {line}");
+    }
+    match failure {
+        None => {
+            println!("VALID");
+            Exit::Ok
+        }
+        Some(reason) => {
+            println!("INVALID  {reason}");
+            Exit::Fail
+        }
+    }
+}
+
 impl From<Exit> for std::process::ExitCode {
     fn from(e: Exit) -> Self {
         Self::from(e as u8)

@@ -90,15 +90,25 @@ fn write_private(path: &Path, pem: &str) -> Result<()> {
 
 /// The signing key in a PKCS#8 PEM file, errors naming the file.
 pub fn read_key(path: &Path) -> Result<SigningKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = crate::load::read_text(path)?;
     SigningKey::from_pem(&text).with_context(|| format!("`{}`", path.display()))
+}
+
+/// The Ed25519 keys of a published JWK set file (`proof keys export` output); none is an
+/// error.
+pub fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>> {
+    let jwks = crate::load::read_json(path, "a JWK set")?;
+    let keys = proof_evidence::keys::public_keys(&jwks)
+        .with_context(|| format!("`{}`", path.display()))?;
+    if keys.is_empty() {
+        anyhow::bail!("`{}` holds no Ed25519 key", path.display());
+    }
+    Ok(keys)
 }
 
 /// A retired key's public half: from its PEM file, a JWK set or one JWK.
 fn read_retired(path: &Path) -> Result<Vec<PublicKey>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let text = crate::load::read_text(path)?;
     public_keys_in(&text).with_context(|| format!("`{}`", path.display()))
 }
 

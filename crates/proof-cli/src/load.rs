@@ -79,6 +79,12 @@ pub fn read_text(path: &Path) -> Result<String> {
     text_of(path, read_bytes(path)?)
 }
 
+/// A JSON file (or standard input for `-`); `what` names what it should hold.
+pub fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(&read_text(path)?)
+        .with_context(|| format!("`{}` is not JSON (expected {what})", path.display()))
+}
+
 /// A file's bytes, or standard input's for `-`.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {

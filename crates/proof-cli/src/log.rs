@@ -3,15 +3,16 @@
 //! `export` writes a self-verifying bundle of a range of entries for the archive, and
 //! `verify-bundle` checks one offline.
 
-use crate::exit::Exit;
+use crate::exit::{Exit, report_checks};
+use crate::keys::read_public_keys;
+use crate::load::{read_json, read_text};
 use crate::remote::Remote;
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
 use proof_core::lists::merkle;
-use proof_evidence::keys::{PublicKey, public_keys};
-use proof_evidence::note::{self, Checkpoint};
+use proof_evidence::note::Checkpoint;
 use proof_evidence::{dsse, receipt, tlog};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -117,29 +118,10 @@ pub fn run(cmd: LogCommand) -> Result<Exit> {
     }
 }
 
-fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
-}
-
-fn read_json(path: &Path) -> Result<Value> {
-    serde_json::from_str(&read_text(path)?)
-        .with_context(|| format!("`{}` is not JSON", path.display()))
-}
-
-/// The public keys of a JWK set file; none is an error.
-pub fn keys(path: &Path) -> Result<Vec<PublicKey>> {
-    let k = public_keys(&read_json(path)?).with_context(|| format!("`{}`", path.display()))?;
-    if k.is_empty() {
-        bail!("`{}` holds no Ed25519 key", path.display());
-    }
-    Ok(k)
-}
-
 /// A checkpoint file: its note and the checkpoint in it (not yet verified).
 pub fn checkpoint_file(path: &Path) -> Result<(String, Checkpoint)> {
     let text = read_text(path)?;
-    let (body, _) = note::split(&text).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
-    let c = Checkpoint::parse(body).map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?;
+    let c = Checkpoint::of_note(&text).map_err(|e| anyhow!("`{}`: {e}", path.display()))?;
     Ok((text, c))
 }
 
@@ -150,41 +132,15 @@ pub fn consistency_hashes(v: &Value, from: u64, to: u64) -> Result<Vec<merkle::H
     {
         return Err(format!("the consistency proof is not from {from} to {to}"));
     }
-    let list: Vec<String> = v
-        .get("hashes")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    tlog::hashes(&list)
-}
-
-fn verdict(held: &[String], failure: Option<String>) -> Exit {
-    for line in held {
-        println!("ok       {line}");
-    }
-    match failure {
-        None => {
-            println!("VALID");
-            Exit::Ok
-        }
-        Some(reason) => {
-            println!("INVALID  {reason}");
-            Exit::Fail
-        }
-    }
+    tlog::hashes_in(v.get("hashes").unwrap_or(&Value::Null))
 }
 
 fn verify(a: &VerifyArgs) -> Result<Exit> {
-    let keys = keys(&a.keys)?;
+    let keys = read_public_keys(&a.keys)?;
     let (old_note, old) = checkpoint_file(&a.old)?;
     let (new_note, new) = checkpoint_file(&a.new)?;
     let proof = match &a.proof {
-        Some(p) => read_json(p)?,
+        Some(p) => read_json(p, "a consistency proof")?,
         None if a.remote.server.is_some() => serde_json::from_str(
             &a.remote
                 .get(
@@ -198,7 +154,10 @@ fn verify(a: &VerifyArgs) -> Result<Exit> {
     let mut held = Vec::new();
     for (what, text, c) in [("old", &old_note, &old), ("new", &new_note, &new)] {
         if let Err(e) = Checkpoint::open(text, &old.origin, &keys) {
-            return Ok(verdict(&held, Some(format!("{what} checkpoint: {e}"))));
+            return Ok(report_checks(
+                &held,
+                Some(&format!("{what} checkpoint: {e}")),
+            ));
         }
         held.push(format!(
             "{what} checkpoint: `{}` size {}, signed by a published key",
@@ -213,16 +172,15 @@ fn verify(a: &VerifyArgs) -> Result<Exit> {
                 "consistent: the tree of size {} is a prefix of the tree of size {}",
                 old.size, new.size
             ));
-            Ok(verdict(&held, None))
+            Ok(report_checks(&held, None))
         }
-        Err(e) => Ok(verdict(&held, Some(e))),
+        Err(e) => Ok(report_checks(&held, Some(&e))),
     }
 }
 
 fn export(a: &ExportArgs) -> Result<Exit> {
     let note = a.remote.get("/log/checkpoint", "log:read")?.body;
-    let (body, _) = note::split(&note).map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))?;
-    let c = Checkpoint::parse(body).map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))?;
+    let c = Checkpoint::of_note(&note).map_err(|e| anyhow!("the checkpoint: {e}"))?;
     let to = a.to.unwrap_or(c.size);
     if a.from > to || to > c.size {
         bail!(
@@ -273,8 +231,8 @@ fn export(a: &ExportArgs) -> Result<Exit> {
 
 #[allow(clippy::indexing_slicing, reason = "Value's read index returns Null")]
 fn verify_bundle(a: &VerifyBundleArgs) -> Result<Exit> {
-    let keys = keys(&a.keys)?;
-    let b = read_json(&a.bundle)?;
+    let keys = read_public_keys(&a.keys)?;
+    let b = read_json(&a.bundle, "a log bundle")?;
     if b["_type"] != BUNDLE_TYPE {
         bail!(
             "`{}` is not a log bundle (`_type` {BUNDLE_TYPE})",
@@ -296,7 +254,7 @@ fn verify_bundle(a: &VerifyBundleArgs) -> Result<Exit> {
     let mut held = Vec::new();
     let c = match Checkpoint::open(note, origin, &keys) {
         Ok(c) => c,
-        Err(e) => return Ok(verdict(&held, Some(e))),
+        Err(e) => return Ok(report_checks(&held, Some(&e))),
     };
     held.push(format!(
         "checkpoint: `{origin}` size {} (root {}), signed by a published key",
@@ -304,9 +262,9 @@ fn verify_bundle(a: &VerifyBundleArgs) -> Result<Exit> {
         STANDARD.encode(c.root)
     ));
     if to > c.size || from > to || entries.len() as u64 != to - from {
-        return Ok(verdict(
+        return Ok(report_checks(
             &held,
-            Some(format!(
+            Some(&format!(
                 "the bundle claims entries {from}..{to} but holds {} (checkpoint size {})",
                 entries.len(),
                 c.size
@@ -316,42 +274,33 @@ fn verify_bundle(a: &VerifyBundleArgs) -> Result<Exit> {
     for (k, e) in entries.iter().enumerate() {
         let index = from + k as u64;
         if e["index"].as_u64() != Some(index) {
-            return Ok(verdict(
+            return Ok(report_checks(
                 &held,
-                Some(format!("entry {index} is missing or out of order")),
+                Some(&format!("entry {index} is missing or out of order")),
             ));
         }
         let v = match dsse::verify(&e["receipt"], receipt::PAYLOAD_TYPE, &keys) {
             Ok(v) => v,
-            Err(err) => return Ok(verdict(&held, Some(format!("entry {index}: {err}")))),
+            Err(err) => return Ok(report_checks(&held, Some(&format!("entry {index}: {err}")))),
         };
         let statement: Value = serde_json::from_slice(&v.payload).unwrap_or(Value::Null);
         let log = &statement["predicate"]["log"];
         if log["index"].as_u64() != Some(index) || log["origin"] != origin {
-            return Ok(verdict(
+            return Ok(report_checks(
                 &held,
-                Some(format!(
+                Some(&format!(
                     "entry {index}: the receipt says it is entry {} of {}",
                     log["index"], log["origin"]
                 )),
             ));
         }
-        let path: Vec<String> = e["proof"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let ok = tlog::hashes(&path).is_ok_and(|p| {
+        let ok = tlog::hashes_in(&e["proof"]).is_ok_and(|p| {
             merkle::verify_inclusion(&merkle::leaf_hash(&v.payload), index, c.size, &p, &c.root)
         });
         if !ok {
-            return Ok(verdict(
+            return Ok(report_checks(
                 &held,
-                Some(format!(
+                Some(&format!(
                     "entry {index}: its inclusion proof does not give the checkpoint's root"
                 )),
             ));
@@ -361,5 +310,5 @@ fn verify_bundle(a: &VerifyBundleArgs) -> Result<Exit> {
         "entries {from}..{to}: {} receipts, each signed by a published key, at its index, included in the checkpoint",
         entries.len()
     ));
-    Ok(verdict(&held, None))
+    Ok(report_checks(&held, None))
 }

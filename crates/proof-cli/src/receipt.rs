@@ -2,12 +2,12 @@
 //! offline against a published key set; and the signing of receipts for `proof verify
 //! --receipt` (docs/evidence.md).
 
-use crate::exit::Exit;
+use crate::exit::{Exit, report_checks};
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use proof_core::eval::{CheckedHashes, Report};
 use proof_core::lists::Registry;
-use proof_evidence::keys::{PublicKey, SigningKey, public_keys};
+use proof_evidence::keys::{PublicKey, SigningKey};
 use proof_evidence::note::Checkpoint;
 use proof_evidence::{receipt, tlog};
 use serde_json::Value;
@@ -191,13 +191,6 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
     crate::load::write_atomic(path, &(serde_json::to_string_pretty(v)? + "\n"))
 }
 
-fn read_json(path: &Path, what: &str) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("`{}` is not JSON (expected {what})", path.display()))
-}
-
 pub fn run(cmd: ReceiptCommand) -> Result<Exit> {
     match cmd {
         ReceiptCommand::Verify(a) => verify(&a),
@@ -205,22 +198,18 @@ pub fn run(cmd: ReceiptCommand) -> Result<Exit> {
 }
 
 fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
-    let receipt = read_json(&a.receipt, "a DSSE envelope")?;
-    let keys = public_keys(&read_json(&a.keys, "a JWK set")?)
-        .with_context(|| format!("`{}`", a.keys.display()))?;
-    if keys.is_empty() {
-        bail!("`{}` holds no Ed25519 key", a.keys.display());
-    }
+    let receipt = crate::load::read_json(&a.receipt, "a DSSE envelope")?;
+    let keys = crate::keys::read_public_keys(&a.keys)?;
     let disclosure = a
         .disclosure
         .as_deref()
-        .map(|p| read_json(p, "a DSSE envelope"))
+        .map(|p| crate::load::read_json(p, "a DSSE envelope"))
         .transpose()?;
     let context_hash = a
         .context
         .as_deref()
         .map(|p| -> Result<String> {
-            let ctx = read_json(p, "a context")?;
+            let ctx = crate::load::read_json(p, "a context")?;
             Ok(proof_core::hash::value_sha256(&ctx)?)
         })
         .transpose()?;
@@ -232,7 +221,7 @@ fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
     let consistency = a
         .consistency
         .as_deref()
-        .map(|p| read_json(p, "a consistency proof"))
+        .map(|p| crate::load::read_json(p, "a consistency proof"))
         .transpose()?;
     match receipt::check(
         &receipt,
@@ -243,38 +232,16 @@ fn verify(a: &VerifyReceiptArgs) -> Result<Exit> {
         Ok(c) => {
             let mut held = c.held;
             let tied = match (&trusted, &c.checkpoint) {
-                (None, _) => Ok(None),
+                (None, _) => Ok(()),
                 (Some(_), None) => {
                     Err("checkpoint: the receipt is not in a verification log".to_owned())
                 }
                 (Some((note, t)), Some(e)) => {
-                    tie(e, note, t, &keys, consistency.as_ref()).map(Some)
+                    tie(e, note, t, &keys, consistency.as_ref()).map(|line| held.push(line))
                 }
             };
-            for line in &held {
-                println!("ok       {line}");
-            }
-            match tied {
-                Ok(line) => {
-                    if let Some(l) = line {
-                        println!("ok       {l}");
-                        held.push(l);
-                    }
-                    println!("VALID");
-                    Ok(Exit::Ok)
-                }
-                Err(reason) => {
-                    println!("INVALID  {reason}");
-                    Ok(Exit::Fail)
-                }
-            }
+            Ok(report_checks(&held, tied.err().as_deref()))
         }
-        Err(inv) => {
-            for line in inv.held {
-                println!("ok       {line}");
-            }
-            println!("INVALID  {}", inv.reason);
-            Ok(Exit::Fail)
-        }
+        Err(inv) => Ok(report_checks(&inv.held, Some(&inv.reason))),
     }
 }

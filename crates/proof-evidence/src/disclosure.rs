@@ -44,7 +44,9 @@ pub fn check(bundle_proofs: &Value, predicate: &Value) -> Result<Vec<String>, St
         return Err("`proofs` is not an array".into());
     };
     let mut held = Vec::new();
-    let rules = predicate["results"].as_array().cloned().unwrap_or_default();
+    let rules = predicate["results"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     for r in rules.iter().filter(|r| r["list_root"].is_string()) {
         let id = r["rule_id"].as_str().unwrap_or("?");
         let root_hex = r["list_root"].as_str().unwrap_or_default();

@@ -68,6 +68,10 @@ impl SigningKey {
         let der = pem_decode(text, "PRIVATE KEY")?;
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
             .map_err(|e| KeyError::NotEd25519(e.to_string()))?;
+        Self::of_pair(pair)
+    }
+
+    fn of_pair(pair: Ed25519KeyPair) -> Result<Self, KeyError> {
         let public: [u8; 32] = pair
             .public_key()
             .as_ref()
@@ -87,12 +91,7 @@ impl SigningKey {
     pub fn from_seed(seed: &[u8; 32]) -> Result<Self, KeyError> {
         let pair = Ed25519KeyPair::from_seed_unchecked(seed)
             .map_err(|e| KeyError::NotEd25519(e.to_string()))?;
-        let mut public = [0u8; 32];
-        public.copy_from_slice(pair.public_key().as_ref());
-        Ok(Self {
-            kid: kid(&public),
-            pair,
-        })
+        Self::of_pair(pair)
     }
 
     /// The key id (RFC 7638 thumbprint).

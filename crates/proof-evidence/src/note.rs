@@ -233,13 +233,22 @@ impl Checkpoint {
         sign(&self.text(), &self.origin, key)
     }
 
+    /// The checkpoint a signed note carries, its signatures not yet checked (to learn
+    /// the origin and size before [`Checkpoint::open`]).
+    ///
+    /// # Errors
+    /// When it is not a note, or its text not a checkpoint.
+    pub fn of_note(note: &str) -> Result<Self, String> {
+        let (text, _) = split(note).map_err(|e| e.to_string())?;
+        Self::parse(text)
+    }
+
     /// Opens a signed checkpoint of the log `origin` with one of `keys`.
     ///
     /// # Errors
     /// Why it does not open: not a note, another origin, no valid signature by a key.
     pub fn open(note: &str, origin: &str, keys: &[PublicKey]) -> Result<Self, String> {
-        let (text, _) = split(note).map_err(|e| e.to_string())?;
-        let c = Self::parse(text)?;
+        let c = Self::of_note(note)?;
         if c.origin != origin {
             return Err(format!(
                 "the checkpoint is of the log `{}`, not `{origin}`",

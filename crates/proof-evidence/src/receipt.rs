@@ -73,8 +73,7 @@ pub fn commitment(salt: &[u8; 32], context_hash: &[u8; 32]) -> String {
 /// with `checked` (the proofs' hashes) each membership rule also states how many distinct
 /// hashes it checked, so that a bundle cannot leave one out.
 #[must_use]
-pub fn predicate(report: &Report, lists: &Registry, checked: Option<&[CheckedHashes]>) -> Value {
-    let checked_hashes = checked;
+pub fn predicate(report: &Report, lists: &Registry, proven: Option<&[CheckedHashes]>) -> Value {
     let mut used: Vec<Value> = Vec::new();
     let results: Vec<Value> = report
         .results
@@ -94,7 +93,7 @@ pub fn predicate(report: &Report, lists: &Registry, checked: Option<&[CheckedHas
             }) = &r.evidence
             {
                 o.insert("checked".into(), json!(checked));
-                if let Some(c) = checked_hashes
+                if let Some(c) = proven
                     .into_iter()
                     .flatten()
                     .find(|c| c.rule_id == r.rule_id)
@@ -239,28 +238,6 @@ impl Draft {
             statement: payload,
         }
     }
-}
-
-/// Signs a receipt for `report` with `key`, with a fresh random salt and no proofs or log
-/// position.
-///
-/// # Errors
-/// As [`draft`].
-pub fn issue(report: &Report, lists: &Registry, key: &SigningKey) -> Result<Issued, IssueError> {
-    Ok(draft(report, lists, None)?.sign(key, None))
-}
-
-/// [`issue`] with a given salt (for tests and reproducible examples).
-///
-/// # Errors
-/// As [`draft`].
-pub fn issue_with_salt(
-    report: &Report,
-    lists: &Registry,
-    key: &SigningKey,
-    salt: &[u8; 32],
-) -> Result<Issued, IssueError> {
-    Ok(draft_with_salt(report, lists, None, salt)?.sign(key, None))
 }
 
 /// What a check found to hold, line by line, and the statement.

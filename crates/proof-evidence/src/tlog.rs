@@ -30,12 +30,21 @@ fn b64_hash(s: &str) -> Result<Hash, String> {
         .ok_or_else(|| format!("`{s}` is not a base64 SHA-256 hash"))
 }
 
-/// Base64 hashes, as the log's JSON answers carry them.
+/// A JSON array of base64 hashes, as the log's proof answers and bundles carry them.
 ///
 /// # Errors
-/// The first one that is not a base64 SHA-256 hash.
-pub fn hashes(list: &[String]) -> Result<Vec<Hash>, String> {
-    list.iter().map(|h| b64_hash(h)).collect()
+/// When it is not an array of base64 SHA-256 hashes.
+pub fn hashes_in(v: &serde_json::Value) -> Result<Vec<Hash>, String> {
+    let Some(list) = v.as_array() else {
+        return Err("the proof's hashes are not an array".into());
+    };
+    list.iter()
+        .map(|h| {
+            h.as_str()
+                .ok_or_else(|| format!("{h} is not a base64 hash"))
+                .and_then(b64_hash)
+        })
+        .collect()
 }
 
 impl LogProof {

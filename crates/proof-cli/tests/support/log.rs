@@ -12,7 +12,7 @@ use super::support::{self, Server};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proof_evidence::keys::{PublicKey, public_keys};
-use proof_evidence::note::{self, Checkpoint};
+use proof_evidence::note::Checkpoint;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -49,7 +49,7 @@ pub fn checkpoint_note(s: &Server, size: Option<u64>) -> String {
 }
 
 pub fn parse_checkpoint(n: &str) -> Checkpoint {
-    Checkpoint::parse(note::split(n).unwrap().0).unwrap()
+    Checkpoint::of_note(n).unwrap()
 }
 
 /// The signed statement bytes of a receipt.

@@ -105,20 +105,16 @@ macro_rules! log_store {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO receipt_log_entries (idx, leaf_hash, receipt, created_at) ",
                     );
-                    let mut bad = None;
-                    q.push_values(&entries, |mut b, e| {
-                        let idx = i(e.index).unwrap_or_else(|err| {
-                            bad = Some(err);
-                            -1
-                        });
+                    let rows = entries
+                        .iter()
+                        .map(|e| Ok((i(e.index)?, e)))
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    q.push_values(rows, |mut b, (idx, e)| {
                         b.push_bind(idx)
                             .push_bind(e.leaf_hash.clone())
                             .push_bind(e.receipt.clone())
                             .push_bind(now.clone());
                     });
-                    if let Some(e) = bad {
-                        return Err(e);
-                    }
                     q.build().execute(&mut *tx).await?;
                 }
                 sqlx::query(sqlx::AssertSqlSafe(format!(
