@@ -2,13 +2,12 @@
 //! private index behind its hashes (`docs/suppliers.md`).
 
 use crate::exit::Exit;
-use crate::load::{list_file, policy_ir, read_bytes, text_of, write_atomic};
-use crate::suppliers::{self, Map, Supplier, Target};
+use crate::load::{list_file, policy_ir, write_atomic};
+use crate::suppliers::{self, Supplier, Target};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use proof_core::types::{Scalar, Type};
 use serde_json::{Map as JsonMap, Value, json};
-use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -78,17 +77,7 @@ fn hexs(mut v: Vec<[u8; 32]>) -> Value {
 
 fn build(a: &BuildArgs) -> Result<Exit> {
     let ir = policy_ir(&a.policy, &a.policy_dir)?;
-    let map = a
-        .map
-        .as_deref()
-        .map(Map::read)
-        .transpose()?
-        .unwrap_or_default();
-    // Read once: the rows come from the text, the index names the file by its bytes' hash.
-    let bytes = read_bytes(&a.suppliers)?;
-    let source_sha256 = hex::encode(Sha256::digest(&bytes));
-    let text = text_of(&a.suppliers, bytes)?;
-    let rows = suppliers::read(&a.suppliers.display().to_string(), &text, &map)?;
+    let (rows, source_sha256) = suppliers::read_file(&a.suppliers, a.map.as_deref())?;
     let as_of = match &a.as_of {
         Some(t) => {
             proof_core::temporal::parse_timestamp(t).map_err(|m| anyhow::anyhow!("--as-of: {m}"))?

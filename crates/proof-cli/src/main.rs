@@ -14,6 +14,7 @@ mod policy;
 mod receipt;
 mod remote;
 mod report;
+mod screen;
 mod serve;
 mod suppliers;
 mod verify;
@@ -66,6 +67,8 @@ enum Command {
     /// The verification log: checkpoints, consistency, archive bundles.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Screen supplier names against the imported lists (fuzzy, local, explained).
+    Screen(screen::ScreenArgs),
     /// Verify a context against a policy and print the report.
     Verify(verify::VerifyArgs),
     /// Plan the rules a context needs (cheapest first); evaluate the plan unless --dry-run.
@@ -95,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(c) => report::run(c),
         Command::Receipt(c) => receipt::run(c),
         Command::Log(c) => log::run(c),
+        Command::Screen(a) => screen::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Adapt(a) => adapt::run(&a),
         Command::Serve(a) => serve::run(&a),

@@ -113,6 +113,16 @@ pub struct Supplier {
     pub last_audit: Option<String>,
 }
 
+/// Reads a supplier file with its optional mapping file: the rows, and the SHA-256 (hex)
+/// of the file's bytes, read once, so both describe the same file.
+pub fn read_file(path: &Path, map: Option<&Path>) -> Result<(Vec<Supplier>, String)> {
+    let map = map.map(Map::read).transpose()?.unwrap_or_default();
+    let bytes = crate::load::read_bytes(path)?;
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let text = crate::load::text_of(path, bytes)?;
+    Ok((read(&path.display().to_string(), &text, &map)?, sha256))
+}
+
 /// Reads a supplier CSV: `text` as read from `file`.
 pub fn read(file: &str, text: &str, map: &Map) -> Result<Vec<Supplier>> {
     let header = text.lines().next().unwrap_or("");

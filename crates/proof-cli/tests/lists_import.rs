@@ -63,7 +63,10 @@ fn importing_the_un_list_writes_a_list_the_verifier_loads_with_the_same_root() {
         "# publisher_date: 2026-02-27T00:00:09.554Z\n",
         "# entries_read: 1003\n",
         "# leaves: 7202\n",
-        "imo-company,1790183,,un:KPe.020,COMMENTS1\n",
+        "imo-company,1790183,,un:KPe.020,COMMENTS1,\n",
+        // The row of a designation's own id says what the list says it is.
+        "un,KPe.020,,un:KPe.020,id,organisation\n",
+        "un,CDi.001,,un:CDi.001,id,person\n",
     ] {
         assert!(file.contains(line), "missing {line:?}");
     }

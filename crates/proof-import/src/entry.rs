@@ -17,6 +17,9 @@ pub(crate) struct Entry {
     pub ids: Vec<(Scheme, String, &'static str)>,
     /// Further designation ids of the same target (OpenSanctions `referents`).
     pub also: Vec<String>,
+    /// What the list says the designation is: `person`, `organisation`, `vessel`,
+    /// `aircraft`, or empty when it does not say.
+    pub subject: &'static str,
 }
 
 impl Entry {
@@ -28,6 +31,7 @@ impl Entry {
             names: Vec::new(),
             ids: Vec::new(),
             also: Vec::new(),
+            subject: "",
         }
     }
 
@@ -51,6 +55,10 @@ pub struct Row {
     pub designation: String,
     /// The field of the official file the value came from.
     pub source: &'static str,
+    /// On the row of the designation's own id: what the list says it is (`person`,
+    /// `organisation`, `vessel`, `aircraft`); empty on every other row and when the list
+    /// does not say.
+    pub subject: &'static str,
 }
 
 /// The rows of an entry and the values of it that are malformed, or why the whole entry
@@ -69,6 +77,7 @@ pub(crate) fn rows(e: &Entry) -> Rows {
         key: "",
         designation: designation.clone(),
         source: "id",
+        subject: e.subject,
     }];
     for also in &e.also {
         let v = ids::canonical(scheme, also).map_err(|x| format!("referent: {x}"))?;
@@ -78,6 +87,7 @@ pub(crate) fn rows(e: &Entry) -> Rows {
             key: "",
             designation: designation.clone(),
             source: "referents",
+            subject: "",
         });
     }
     if e.names.is_empty() {
@@ -94,6 +104,7 @@ pub(crate) fn rows(e: &Entry) -> Rows {
                 key: k.kind.label(),
                 designation: designation.clone(),
                 source: field,
+                subject: "",
             });
         }
     }
@@ -113,6 +124,7 @@ pub(crate) fn rows(e: &Entry) -> Rows {
                 key: "",
                 designation: designation.clone(),
                 source: field,
+                subject: "",
             });
         }
         out.push(Row {
@@ -121,6 +133,7 @@ pub(crate) fn rows(e: &Entry) -> Rows {
             key: "",
             designation: designation.clone(),
             source: field,
+            subject: "",
         });
     }
     Ok((out, bad))

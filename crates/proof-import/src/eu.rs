@@ -49,8 +49,13 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
                     cur = Some((e, false));
                 }
                 (3, "subjectType") => {
-                    if let Some((_, person)) = cur.as_mut() {
+                    if let Some((e, person)) = cur.as_mut() {
                         *person = attr(attrs, "code") == "person";
+                        e.subject = match attr(attrs, "code") {
+                            "person" => "person",
+                            "enterprise" => "organisation",
+                            _ => "",
+                        };
                     }
                 }
                 (3, "nameAlias") => {

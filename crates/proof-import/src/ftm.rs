@@ -48,6 +48,13 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
             continue;
         }
         let mut e = Entry::new(Source::OpenSanctions, format!("line {line_no}"));
+        e.subject = match schema {
+            "Person" => "person",
+            "Vessel" => "vessel",
+            "Airplane" => "aircraft",
+            "Company" | "Organization" | "LegalEntity" | "PublicBody" => "organisation",
+            _ => "",
+        };
         e.id = v.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
         e.also = v
             .get("referents")

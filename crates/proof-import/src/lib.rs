@@ -399,6 +399,7 @@ mod tests {
             key: "",
             designation: format!("d{}", i % 5),
             source: "x",
+            subject: "",
         };
         for n in [0, 1, 2, 3, 100, 101] {
             let rows: Vec<Row> = (0..n).map(row).collect();

@@ -104,6 +104,12 @@ pub(crate) fn read(inputs: &[Input], sink: &mut Sink<'_>) -> Result<(), ImportEr
         let kind = field(&rec, 2);
         let mut e = Entry::new(Source::Ofac, format!("line {line} (ent_num {id})"));
         e.id = id.to_owned();
+        e.subject = match kind {
+            "individual" => "person",
+            "vessel" => "vessel",
+            "aircraft" => "aircraft",
+            _ => "organisation",
+        };
         e.name(field(&rec, 1), "SDN_Name");
         for a in aliases.get(id).into_iter().flatten() {
             e.name(a, "alt_name");

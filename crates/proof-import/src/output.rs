@@ -70,9 +70,16 @@ fn rows_csv(imp: &Import) -> Result<String, csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::with_capacity(imp.rows.len() * 64));
-    w.write_record(["scheme", "value", "key", "designation", "source"])?;
+    w.write_record(["scheme", "value", "key", "designation", "source", "subject"])?;
     for r in &imp.rows {
-        w.write_record([r.scheme.as_str(), &r.value, r.key, &r.designation, r.source])?;
+        w.write_record([
+            r.scheme.as_str(),
+            &r.value,
+            r.key,
+            &r.designation,
+            r.source,
+            r.subject,
+        ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

@@ -90,6 +90,12 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
         Ok(())
     })?;
     for (mut e, kind, imos) in done {
+        e.subject = match kind.as_str() {
+            "Individual" => "person",
+            "Entity" => "organisation",
+            "Ship" => "vessel",
+            _ => "",
+        };
         let scheme = if kind == "Ship" {
             Scheme::Imo
         } else {

@@ -38,7 +38,13 @@ pub(crate) fn read(file: &str, src: &str, sink: &mut Sink<'_>) -> Result<(), Imp
                     }
                 } else if at.depth == 3 && (name == "INDIVIDUAL" || name == "ENTITY") {
                     count += 1;
-                    let e = Entry::new(Source::Un, format!("{name} #{count} (line {})", at.line));
+                    let mut e =
+                        Entry::new(Source::Un, format!("{name} #{count} (line {})", at.line));
+                    e.subject = if name == "ENTITY" {
+                        "organisation"
+                    } else {
+                        "person"
+                    };
                     cur = Some((e, name == "ENTITY", Default::default()));
                 } else if name.ends_with("_ALIAS") && cur.is_some() {
                     alias = Some(Alias::default());

@@ -222,3 +222,70 @@ fn truncated_xml_names_line_and_path() {
     assert!(msg.starts_with("UN_consolidated.xml: line "), "{msg}");
     assert!(msg.contains("CONSOLIDATED_LIST"), "{msg}");
 }
+
+/// The subjects (what the list says a designation is) of every designation of a file,
+/// counted: they are written on the row of the designation's own id.
+fn subjects(imp: &proof_import::Import) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in imp.rows.iter().filter(|r| r.source == "id") {
+        *out.entry(r.subject).or_default() += 1;
+    }
+    for r in imp.rows.iter().filter(|r| r.source != "id") {
+        assert_eq!(r.subject, "", "only the id row carries the subject: {r:?}");
+    }
+    out
+}
+
+#[test]
+fn each_format_says_what_a_designation_is() {
+    let un = run(
+        Format::UnScXml,
+        &["un-sc-xml/UN_consolidated.xml"],
+        &Options::default(),
+    );
+    assert_eq!(
+        subjects(&un),
+        [("organisation", 273), ("person", 730)].into()
+    );
+    let base = "ofac-sdn-csv/full-2019";
+    let ofac = run(
+        Format::OfacSdnCsv,
+        &[&format!("{base}/sdn.csv"), &format!("{base}/alt.csv")],
+        &Options {
+            skip_invalid: true,
+            ..Options::default()
+        },
+    );
+    assert_eq!(
+        subjects(&ofac),
+        [
+            ("aircraft", 217),
+            ("organisation", 2994),
+            ("person", 3845),
+            ("vessel", 323)
+        ]
+        .into()
+    );
+    let eu = run(
+        Format::EuFsfXml,
+        &["eu-fsf-xml/sample_eu_fsf.xml"],
+        &small(),
+    );
+    assert_eq!(subjects(&eu).values().sum::<usize>(), 5);
+    assert!(subjects(&eu).contains_key("person") && subjects(&eu).contains_key("organisation"));
+    let uk = run(
+        Format::UkFcdoXml,
+        &["uk-fcdo-xml/sample_uk_sanctions.xml"],
+        &small(),
+    );
+    assert_eq!(
+        subjects(&uk),
+        [("organisation", 2), ("person", 2), ("vessel", 1)].into()
+    );
+    let os = run(
+        Format::OpenSanctionsFtm,
+        &["opensanctions-ftm/t1_eu_fsf_entities.ftm.json"],
+        &small(),
+    );
+    assert_eq!(subjects(&os), [("organisation", 2), ("person", 4)].into());
+}

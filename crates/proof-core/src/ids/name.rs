@@ -264,7 +264,11 @@ fn ends_with_tokens(full: &str, form: &str) -> Option<usize> {
     (!head.is_empty()).then(|| form.bytes().filter(|b| *b == b' ').count() + 1)
 }
 
-fn without_legal_form(full: &str) -> String {
+/// A canonical form without its legal form: the longest [`LEGAL_FORM_SUFFIXES`] entry
+/// that equals its last tokens (if a token is left), then a [`LEGAL_FORM_PREFIXES`] entry
+/// that is its first token (if another is left). The `base` key of a name.
+#[must_use]
+pub fn without_legal_form(full: &str) -> String {
     let tokens: Vec<&str> = full.split(' ').collect();
     let mut start = 0;
     let mut end = tokens.len();
