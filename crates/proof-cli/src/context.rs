@@ -21,12 +21,17 @@ Examples:
       --list sanctions_root=lists/un.csv --list high_risk_root=lists/high-risk-regions.csv \\
       -o ctx.json --index idx.json
   proof context build --policy lksg.v1.1 --suppliers export.csv --map map.yaml ...
+  proof screen --suppliers suppliers.csv --lists-dir lists -o screening.json
+  proof context build --policy lksg.v1.2 --suppliers suppliers.csv --screening screening.json \\
+      --list sanctions_root=lists/un.csv --list high_risk_root=lists/high-risk-regions.csv -o ctx.json
 
 Supplier columns (docs/suppliers.md): supplier_id and name (required), country, lei, vat,
 imo, imo_company, bic, register_country with register_no, last_audit. A mapping file names other
 columns. Identifier hashes go to supplier_hashes, name and strict keys (candidates for
 review) to supplier_name_keys, countries to supplier_regions, audits to audit_dates; only
-the inputs the policy declares are written. The index maps every hash back to its
+the inputs the policy declares are written. A policy with screening_* inputs (lksg.v1.2)
+takes them from --screening: a full `proof screen` of the same supplier file that covered
+the sanctions_root list (docs/screening.md). The index maps every hash back to its
 supplier: keep it inside the company, it undoes the commitments.
 
 Nothing is written when a value is invalid (exit 1).")]
@@ -60,6 +65,10 @@ pub struct BuildArgs {
     /// Also write the private index: hash -> supplier rows.
     #[arg(long)]
     index: Option<PathBuf>,
+    /// A screening of the same supplier file (`proof screen -o`): fills the policy's
+    /// `screening_*` inputs (statement digest, root, matcher, threshold, open candidates).
+    #[arg(long)]
+    screening: Option<PathBuf>,
 }
 
 pub fn run(c: ContextCommand) -> Result<Exit> {
@@ -123,6 +132,27 @@ fn build(a: &BuildArgs) -> Result<Exit> {
         filled.insert(input.into(), json!(list.root_hex()));
         list_sources.push((input.to_owned(), file.to_owned(), list.name.clone()));
     }
+    let wants_screening = ir
+        .inputs
+        .keys()
+        .any(|k| k.starts_with(proof_core::eval::STATED_PREFIX));
+    match &a.screening {
+        Some(path) if wants_screening => {
+            for (k, v) in screening_inputs(path, &source_sha256, &filled)? {
+                filled.insert(k, v);
+            }
+        }
+        Some(path) => eprintln!(
+            "note: the policy `{}` declares no screening inputs, so `{}` is not in the context",
+            ir.policy_id,
+            path.display()
+        ),
+        None if wants_screening => bail!(
+            "the policy `{}` states a name screening (its `screening_*` inputs): give --screening FILE, written by `proof screen` for the same supplier file",
+            ir.policy_id
+        ),
+        None => {}
+    }
     let mut ctx = JsonMap::new();
     let mut unchecked = Vec::new();
     for (name, decl) in &ir.inputs {
@@ -175,6 +205,86 @@ fn build(a: &BuildArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Ok)
+}
+
+/// The `screening_*` inputs from a screening file (`docs/screening.md`, "The screening
+/// statement"): it must be a full screening of the same supplier file (by SHA-256), its
+/// statement must have the digest it carries, and it must cover the list given for
+/// `sanctions_root`, whose root becomes `screening_root`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a serde_json::Value indexed by a key is Null when the key is absent; it never panics"
+)]
+fn screening_inputs(
+    path: &std::path::Path,
+    suppliers_sha256: &str,
+    filled: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>> {
+    let shown = path.display();
+    let s = crate::load::read_json(path, "a screening written by `proof screen`")?;
+    if s["screening"] != proof_screen::FORMAT {
+        bail!(
+            "`{shown}` is not a screening file (`screening: {}` expected)",
+            proof_screen::FORMAT
+        );
+    }
+    if s["statement"]["scope"] != "full" {
+        bail!(
+            "`{shown}` is a re-screen (--since): it reports only what changed; build the context from a full screening"
+        );
+    }
+    if s["suppliers"]["sha256"] != suppliers_sha256 {
+        bail!(
+            "`{shown}` screened another supplier file (sha256 {}, this one is {suppliers_sha256}): screen this file",
+            s["suppliers"]["sha256"]
+        );
+    }
+    let digest = proof_screen::screen::digest_value(&s["statement"]);
+    if s["statement_digest"] != digest.as_str() {
+        bail!(
+            "`{shown}`: the statement does not have the digest it carries (edited?): {} vs {digest}",
+            s["statement_digest"]
+        );
+    }
+    let Some(sanctions) = filled.get("sanctions_root").and_then(Value::as_str) else {
+        bail!("a screening is checked against the sanctions list: give --list sanctions_root=FILE");
+    };
+    let lists = s["statement"]["lists"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !lists.iter().any(|l| l["root"] == sanctions) {
+        let covered: Vec<String> = lists
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["name"].as_str().unwrap_or("?"),
+                    l["root"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        bail!(
+            "`{shown}` did not screen against the list given for sanctions_root (root {sanctions}); it covered: {}. Screen against the same list file",
+            covered.join(", ")
+        );
+    }
+    let mut out = BTreeMap::new();
+    out.insert("screening_statement".into(), json!(digest));
+    out.insert("screening_root".into(), json!(sanctions));
+    out.insert(
+        "screening_matcher".into(),
+        s["statement"]["matcher"].clone(),
+    );
+    out.insert(
+        "screening_threshold".into(),
+        s["statement"]["threshold"].clone(),
+    );
+    out.insert(
+        "screening_open_candidates".into(),
+        s["statement"]["counts"]["open"].clone(),
+    );
+    Ok(out)
 }
 
 /// A JSON string literal.

@@ -104,15 +104,18 @@ impl SignArgs {
     }
 
     /// Signs and writes the receipt (and the bundle, with the proofs of `checked`) for
-    /// `report`.
+    /// `report`, stating the context's `stated` inputs.
     pub fn write(
         &self,
         key: &SigningKey,
         report: &Report,
         lists: &Registry,
         checked: Option<&[CheckedHashes]>,
+        stated: std::collections::BTreeMap<String, serde_json::Value>,
     ) -> Result<()> {
-        let issued = receipt::draft(report, lists, checked)?.sign(key, None);
+        let issued = receipt::draft(report, lists, checked)?
+            .state(stated)
+            .sign(key, None);
         if let Some(p) = &self.receipt {
             write_json(p, &issued.receipt)?;
         }

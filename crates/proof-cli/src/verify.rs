@@ -81,17 +81,14 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let (file, ctx) = i.context_json()?;
     let report = eval::verify(&ir, &ctx, as_of, &lists).with_context(|| format!("`{file}`"))?;
     if let Some(key) = &key {
-        let checked = if a.sign.proofs {
-            let c = eval::context::decode(&ir.inputs, &ctx).with_context(|| format!("`{file}`"))?;
-            Some(eval::membership_inputs(
-                &ir,
-                &c,
-                eval::resolve_as_of(as_of, &c),
-            ))
-        } else {
-            None
-        };
-        a.sign.write(key, &report, &lists, checked.as_deref())?;
+        let c = eval::context::decode(&ir.inputs, &ctx).with_context(|| format!("`{file}`"))?;
+        let checked = a
+            .sign
+            .proofs
+            .then(|| eval::membership_inputs(&ir, &c, eval::resolve_as_of(as_of, &c)));
+        let stated = eval::stated_inputs(&c);
+        a.sign
+            .write(key, &report, &lists, checked.as_deref(), stated)?;
     }
     i.write(&report.to_pretty_json()?)?;
     Ok(report.verdict.into())

@@ -592,6 +592,40 @@ fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
     )
 }
 
+/// Inputs whose names begin with this are **stated**: a receipt carries their values
+/// (`docs/evidence.md`, "What a receipt states"), so a policy may declare them without a
+/// rule that uses them. Only scalars are stated; they are what the company's own name
+/// screening found (`proof screen`), never a supplier's identifier.
+pub const STATED_PREFIX: &str = "screening_";
+
+/// The scalar inputs of `ctx` whose names begin with [`STATED_PREFIX`], by name, the
+/// prefix removed, as JSON: a whole number as an integer, other numbers and booleans as
+/// such, a string as itself, a hash as 64 hex digits, dates and durations in their text
+/// form.
+#[must_use]
+pub fn stated_inputs(ctx: &Context) -> std::collections::BTreeMap<String, Json> {
+    ctx.values
+        .iter()
+        .filter_map(|(name, v)| {
+            let rest = name.strip_prefix(STATED_PREFIX)?;
+            let context::Value::Scalar(l) = v else {
+                return None;
+            };
+            let j = match l {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "only whole numbers within ±2^53 are written as integers"
+                )]
+                Lit::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => json!(*n as i64),
+                Lit::String(s) => json!(s),
+                Lit::Hex(h) => json!(hex::encode(h)),
+                other => lit_json(other),
+            };
+            Some((rest.to_owned(), j))
+        })
+        .collect()
+}
+
 fn lit_json(l: &Lit) -> Json {
     match l {
         Lit::Number(n) => json!(n),

@@ -206,6 +206,19 @@ pub fn draft_with_salt(
 }
 
 impl Draft {
+    /// States the context's stated inputs ([`proof_core::eval::stated_inputs`]) in the
+    /// predicate as `screening` (`docs/evidence.md`, "What a receipt states"); nothing when
+    /// there are none.
+    #[must_use]
+    pub fn state(mut self, stated: std::collections::BTreeMap<String, Value>) -> Self {
+        if !stated.is_empty()
+            && let Value::Object(m) = &mut self.predicate
+        {
+            m.insert("screening".into(), json!(stated));
+        }
+        self
+    }
+
     /// Signs the receipt (with `log`, the entry's position in the verification log) and
     /// its disclosure bundle with `key`.
     #[must_use]
@@ -337,6 +350,13 @@ pub fn check(
             l["name"].as_str().unwrap_or("?"),
             l["root"].as_str().unwrap_or("?"),
             l["size"]
+        ));
+    }
+    if let Some(sc) = p.get("screening").and_then(Value::as_object) {
+        let shown: Vec<String> = sc.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        held.push(format!(
+            "screening (as stated by the company, signed): {}",
+            shown.join(", ")
         ));
     }
     let checkpoint = match log_entry(receipt, &v.payload, p, keys) {

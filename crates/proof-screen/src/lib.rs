@@ -12,11 +12,12 @@
 //! - [`index`] finds candidate names by token;
 //! - [`score`] scores a candidate and explains each feature;
 //! - [`clearance`] reads reviewed false positives;
-//! - [`screen`] runs it all and writes the screening and its statement.
+//! - [`screen`] runs it all; [`output`] is the screening file and its statement.
 
 pub mod clearance;
 pub mod index;
 pub mod list;
+pub mod output;
 pub mod score;
 pub mod screen;
 pub mod text;

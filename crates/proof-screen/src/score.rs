@@ -264,3 +264,117 @@ fn id_features(q: &Query, entry: &Entry, features: &mut Vec<Feature>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    use crate::index::Index;
+    use crate::list;
+    use crate::screen::{Supplier, query};
+
+    const LIST: &str = "# name: t\n\
+        scheme,value,key,designation,source,subject\n\
+        name,acme trading gmbh,full,un:T1,name,\n\
+        lei,5299007NTWCC3U23WM81,,un:T1,lei,\n\
+        reg:DE,HRB12345,,un:T1,reg,\n\
+        un,T1,,un:T1,id,organisation\n\
+        name,bank 1,full,un:T2,name,\n\
+        un,T2,,un:T2,id,organisation\n\
+        name,j smith,full,un:T3,name,\n\
+        un,T3,,un:T3,id,person\n";
+
+    /// The best score of `name` (with `country` and `ids`) against designation `d`.
+    fn best(
+        name: &str,
+        country: Option<&str>,
+        ids: &[(&str, &str)],
+        d: &str,
+    ) -> Option<super::Scored> {
+        let lists = vec![list::read("t.csv", LIST).unwrap()];
+        let index = Index::build(&lists);
+        let s = Supplier {
+            id: "S".into(),
+            name: name.into(),
+            line: 2,
+            country: country.map(str::to_owned),
+            ids: ids
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        };
+        let q = query(&index, &s);
+        index
+            .names
+            .iter()
+            .filter(|n| lists[0].entries[n.entry].designation == d)
+            .map(|n| super::score(&q, n, &lists[0].entries[n.entry]))
+            .max_by(|a, b| a.score.total_cmp(&b.score))
+    }
+
+    fn contribution(s: &super::Scored, feature: &str) -> f64 {
+        s.features
+            .iter()
+            .filter(|f| f.feature == feature)
+            .map(|f| f.contribution)
+            .sum()
+    }
+
+    #[test]
+    fn identifiers_and_countries_move_the_score_both_ways() {
+        let plain = best("Acme Tradin GmbH", None, &[], "un:T1").unwrap();
+        let agrees = best(
+            "Acme Tradin GmbH",
+            Some("DE"),
+            &[("lei", "5299007NTWCC3U23WM81")],
+            "un:T1",
+        )
+        .unwrap();
+        let disagrees = best(
+            "Acme Tradin GmbH",
+            Some("FR"),
+            &[("lei", "529900T8BM49AURSDO55")],
+            "un:T1",
+        )
+        .unwrap();
+        assert!(
+            agrees.score > plain.score && plain.score > disagrees.score,
+            "{plain:?} {agrees:?} {disagrees:?}"
+        );
+        assert!((contribution(&agrees, "identifier") - super::ID_AGREES).abs() < 1e-9);
+        assert!((contribution(&disagrees, "identifier") + super::ID_DISAGREES).abs() < 1e-9);
+        assert!((contribution(&agrees, "country") - super::COUNTRY).abs() < 1e-9);
+        assert!((contribution(&disagrees, "country") + super::COUNTRY).abs() < 1e-9);
+        // The score is the sum of the contributions (each rounded to four decimals).
+        let sum: f64 = plain.features.iter().map(|f| f.contribution).sum();
+        assert!((sum - plain.score).abs() < 1e-3, "{plain:?}");
+    }
+
+    #[test]
+    fn digits_must_agree_and_a_persons_initial_meets_a_name() {
+        let one = best("Bank 1", None, &[], "un:T2").unwrap();
+        let two = best("Bank 2", None, &[], "un:T2").unwrap();
+        assert!(
+            (one.score - 1.0).abs() < 1e-9 && two.score < 0.85,
+            "{one:?} {two:?}"
+        );
+        let john = best("John Smith", None, &[], "un:T3").unwrap();
+        assert!(
+            john.features
+                .iter()
+                .any(|f| f.feature == "token" && f.similarity == Some(super::INITIAL_SIMILARITY)),
+            "{john:?}"
+        );
+        // A legal form is shown and contributes nothing; a different first letter costs.
+        let ltd = best("Acme Trading Ltd", None, &[], "un:T1").unwrap();
+        assert!(ltd.features.iter().any(|f| f.feature == "legal_form"
+            && f.supplier == "ltd"
+            && f.list == "gmbh"
+            && f.contribution == 0.0));
+        assert!((ltd.score - 1.0).abs() < 1e-9);
+        let ecme = best("Xacme Trading", None, &[], "un:T1").unwrap();
+        assert!(
+            (contribution(&ecme, "first_letter") + super::FIRST_LETTER_PENALTY).abs() < 1e-9,
+            "{ecme:?}"
+        );
+    }
+}

@@ -178,7 +178,9 @@ impl Checker<'_, '_> {
             return;
         }
         for i in &ast.inputs {
-            if i.ty.is_some() && !self.used.contains(&i.name.value) {
+            // A stated input is used by the receipt (`eval::STATED_PREFIX`).
+            let stated = i.name.value.starts_with(crate::eval::STATED_PREFIX);
+            if i.ty.is_some() && !stated && !self.used.contains(&i.name.value) {
                 self.d.report(
                     Code::UnusedInput,
                     format!("input `{}` is used by no rule or predicate", i.name.value),

@@ -589,7 +589,8 @@ async fn respond(
                     .map_err(|e| {
                         tracing::error!(error = %e, "receipt not issued");
                         ApiError::internal()
-                    })?;
+                    })?
+                    .state(eval::stated_inputs(&ctx));
             drop(ctx);
             let issued = log.append(draft).await.map_err(|e| {
                 count_receipt(state, "unavailable");
