@@ -11,6 +11,7 @@ mod lists;
 mod load;
 mod log;
 mod policy;
+mod policy_test;
 mod receipt;
 mod remote;
 mod report;

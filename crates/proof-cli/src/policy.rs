@@ -1,4 +1,4 @@
-//! `proof policy lint` and `proof policy compile`.
+//! `proof policy lint`, `proof policy compile`; `proof policy test` is in `policy_test.rs`.
 
 use crate::exit::Exit;
 use crate::load::{read_text, write_out};
@@ -14,6 +14,8 @@ pub enum PolicyCommand {
     Lint(LintArgs),
     /// Compile a policy to IR v1 JSON. Exit 3 when the policy has errors.
     Compile(Box<CompileArgs>),
+    /// Run policy tests (`*.test.yml`): cases with contexts and expected verdicts.
+    Test(crate::policy_test::TestArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,6 +58,7 @@ pub fn run(cmd: PolicyCommand) -> Result<Exit> {
     match cmd {
         PolicyCommand::Lint(a) => lint(&a),
         PolicyCommand::Compile(a) => compile(&a),
+        PolicyCommand::Test(a) => crate::policy_test::run(&a),
     }
 }
 

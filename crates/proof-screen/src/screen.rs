@@ -68,34 +68,34 @@ pub fn screen(
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 8);
     let chunk = suppliers.len().div_ceil(threads).max(1);
+    // Each chunk of suppliers on its own thread; the matches of supplier `i` carry `i`.
+    let run = |c: usize, part: &[Supplier]| -> Vec<(usize, Best)> {
+        let mut scratch = index.scratch();
+        let mut out = Vec::new();
+        for (k, s) in part.iter().enumerate() {
+            for b in matches(
+                index,
+                lists,
+                changed.as_ref(),
+                s,
+                opts.threshold,
+                &mut scratch,
+            ) {
+                out.push((c * chunk + k, b));
+            }
+        }
+        out
+    };
     let found: Vec<(usize, Best)> = std::thread::scope(|scope| {
         let handles: Vec<_> = suppliers
             .chunks(chunk)
             .enumerate()
-            .map(|(c, part)| {
-                let changed = &changed;
-                scope.spawn(move || {
-                    let mut scratch = index.scratch();
-                    let mut out = Vec::new();
-                    for (k, s) in part.iter().enumerate() {
-                        for b in matches(
-                            index,
-                            lists,
-                            changed.as_ref(),
-                            s,
-                            opts.threshold,
-                            &mut scratch,
-                        ) {
-                            out.push((c * chunk + k, b));
-                        }
-                    }
-                    out
-                })
-            })
+            .map(|(c, part)| (c, part, scope.spawn(move || run(c, part))))
             .collect();
+        // A chunk whose thread failed is screened again here: no supplier is left out.
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|(c, part, h)| h.join().unwrap_or_else(|_| run(c, part)))
             .collect()
     });
     let by_designation: BTreeMap<&str, (usize, &Entry)> = lists

@@ -1,5 +1,5 @@
 //! Loading the shipped content from directories: every `*.csv`/`*.txt` list of a lists
-//! directory into a registry, and the `*.yml`/`*.yaml` files of a policy directory. Shared
+//! directory into a registry, and the `*.yml`/`*.yaml` policies of a policy directory. Shared
 //! by `proof serve` and the CLI; errors name the file.
 
 use proof_core::ir::Ir;
@@ -79,13 +79,24 @@ pub struct PolicyFile {
     pub ir: Ir,
 }
 
-/// Compiles every `*.yml`/`*.yaml` in `dir` in strict mode.
+/// True for a policy test file (`*.test.yml`, `*.test.yaml`: `proof policy test`), which
+/// lives beside the policies but is not one.
+#[must_use]
+pub fn is_policy_test(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.yml") || n.ends_with(".test.yaml"))
+}
+
+/// Compiles every `*.yml`/`*.yaml` in `dir` in strict mode, except policy test files
+/// ([`is_policy_test`]).
 ///
 /// # Errors
 /// A message naming the file and, for a policy with errors, every diagnostic.
 pub fn policy_dir(dir: &Path) -> Result<Vec<PolicyFile>, String> {
     files(dir, &["yml", "yaml"])?
         .into_iter()
+        .filter(|p| !is_policy_test(p))
         .map(|path| {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
