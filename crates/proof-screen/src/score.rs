@@ -266,7 +266,7 @@ fn id_features(q: &Query, entry: &Entry, features: &mut Vec<Feature>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
     use crate::index::Index;
     use crate::list;
@@ -282,6 +282,11 @@ mod tests {
         un,T2,,un:T2,id,organisation\n\
         name,j smith,full,un:T3,name,\n\
         un,T3,,un:T3,id,person\n";
+
+    /// The best score of `name` alone against designation `d`.
+    pub(super) fn best_of(name: &str, d: &str) -> Option<super::Scored> {
+        best(name, None, &[], d)
+    }
 
     /// The best score of `name` (with `country` and `ids`) against designation `d`.
     fn best(
@@ -377,4 +382,47 @@ mod tests {
             "{ecme:?}"
         );
     }
+}
+
+#[cfg(test)]
+mod pinned {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+    use super::tests::best_of;
+
+    /// Scores of `proof-name-v1` on fixed inputs. A change to the normalisation, the
+    /// tables, the weights or the constants changes them: then the matcher is a new
+    /// version (`crate::MATCHER`), and these values are updated with it.
+    #[test]
+    fn the_matcher_version_pins_its_scores() {
+        let got: Vec<(String, f64)> = [
+            ("Acme Tradin GmbH", "un:T1"),
+            ("ACME TRADING", "un:T1"),
+            ("Xacme Trading Ltd", "un:T1"),
+            ("Acme", "un:T1"),
+            ("Bank 2", "un:T2"),
+            ("John Smith", "un:T3"),
+            ("Smith J.", "un:T3"),
+        ]
+        .iter()
+        .map(|(n, d)| ((*n).to_owned(), best_of(n, d).map_or(0.0, |s| s.score)))
+        .collect();
+        assert_eq!(crate::MATCHER, "proof-name-v1");
+        assert_eq!(
+            got,
+            PINNED
+                .iter()
+                .map(|(n, s)| ((*n).to_owned(), *s))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    const PINNED: [(&str, f64); 7] = [
+        ("Acme Tradin GmbH", 0.9937),
+        ("ACME TRADING", 1.0),
+        ("Xacme Trading Ltd", 0.898),
+        ("Acme", 0.9382),
+        ("Bank 2", 0.7268),
+        ("John Smith", 0.95),
+        ("Smith J.", 1.0),
+    ];
 }
