@@ -246,6 +246,19 @@ fn screening_inputs(
             s["statement_digest"]
         );
     }
+    let candidates = s["candidates"].as_array().cloned().unwrap_or_default();
+    let open = candidates.iter().filter(|c| c["status"] == "open").count();
+    let counts = &s["statement"]["counts"];
+    if counts["open"].as_u64() != u64::try_from(open).ok()
+        || counts["candidates"].as_u64() != u64::try_from(candidates.len()).ok()
+    {
+        bail!(
+            "`{shown}`: the statement counts {} candidates, {} open, but the file lists {} candidates, {open} open",
+            counts["candidates"],
+            counts["open"],
+            candidates.len()
+        );
+    }
     let Some(sanctions) = filled.get("sanctions_root").and_then(Value::as_str) else {
         bail!("a screening is checked against the sanctions list: give --list sanctions_root=FILE");
     };

@@ -282,6 +282,11 @@ fn a_context_build_refuses_a_screening_that_does_not_fit() {
     edited["statement"]["counts"]["open"] = json!(0);
     std::fs::write(d.join("edited.json"), edited.to_string()).unwrap();
     refused("edited.json", "does not have the digest it carries");
+    // A candidate left out of the file, with the counts it states kept.
+    let mut fewer = s.clone();
+    fewer["candidates"].as_array_mut().unwrap().pop();
+    std::fs::write(d.join("fewer.json"), fewer.to_string()).unwrap();
+    refused("fewer.json", "but the file lists 1 candidates, 1 open");
     // A screening of another supplier file.
     let mut other = s.clone();
     other["suppliers"]["sha256"] = json!("0".repeat(64));
