@@ -79,17 +79,18 @@ fn lists_of(dir: &Path, warnings: &mut Vec<String>) -> Result<Vec<ListFile>> {
     for f in files {
         let text = read_text(&f)?;
         let shown = f.display().to_string();
-        if !text
-            .lines()
-            .any(|l| l.contains("designation") && l.contains("scheme"))
-        {
-            let note =
-                format!("`{shown}` is not an imported list (no names to screen against); skipped");
-            eprintln!("note: {note}");
-            warnings.push(note);
-            continue;
-        }
-        let l = list::read(&shown, &text)?;
+        let l = match list::read(&shown, &text) {
+            Ok(l) => l,
+            Err(e) if e.not_imported => {
+                let note = format!(
+                    "`{shown}` is not an imported list (no names to screen against); skipped"
+                );
+                eprintln!("note: {note}");
+                warnings.push(note);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(o) = out.iter().find(|o| o.name == l.name) {
             bail!(
                 "`{shown}` and `{}` are both the list `{}`: keep one version in the lists directory (an earlier one goes to --since)",

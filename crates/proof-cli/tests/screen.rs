@@ -435,20 +435,32 @@ S-1,ACME
     assert_eq!(out["counts"]["suppliers"], 1);
     // A lists directory with no imported list is refused; a demo list is skipped with a note.
     let demo = tmpdir("demo");
+    std::fs::create_dir_all(demo.join("lists")).unwrap();
     std::fs::copy(
         repo().join("lists/sanctions-demo.csv"),
-        demo.join("sanctions-demo.csv"),
+        demo.join("lists/sanctions-demo.csv"),
     )
     .unwrap();
     std::fs::write(demo.join("s.csv"), "supplier_id,name\nS-1,ACME\n").unwrap();
-    let o = proof(
-        &demo,
-        &["screen", "--suppliers", "s.csv", "--lists-dir", "."],
-    );
+    let args = ["screen", "--suppliers", "s.csv", "--lists-dir", "lists"];
+    let o = proof(&demo, &args);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
         err.contains("not an imported list") && err.contains("holds no imported list"),
+        "{err}"
+    );
+    // A malformed list is an error naming its file and line, not a list skipped.
+    std::fs::write(
+        demo.join("lists/broken.csv"),
+        "scheme,value,key,designation,source\nlei,NOT-AN-LEI,,un:X,id\n",
+    )
+    .unwrap();
+    let o = proof(&demo, &args);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("broken.csv") && err.contains("line 2"),
         "{err}"
     );
 }

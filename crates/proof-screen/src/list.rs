@@ -13,6 +13,9 @@ pub struct ListFileError {
     pub file: String,
     /// What is wrong.
     pub message: String,
+    /// True when the file is a valid list, but not one `proof lists import` wrote (a
+    /// hand-made or demo list, high-risk regions): it holds no names.
+    pub not_imported: bool,
 }
 
 /// One name or strong alias of a designation.
@@ -71,6 +74,7 @@ pub fn read(file: &str, text: &str) -> Result<ListFile, ListFileError> {
     let err = |message: String| ListFileError {
         file: file.to_owned(),
         message,
+        not_imported: false,
     };
     let stem = std::path::Path::new(file)
         .file_stem()
@@ -78,10 +82,13 @@ pub fn read(file: &str, text: &str) -> Result<ListFile, ListFileError> {
         .unwrap_or(file);
     let list = proof_core::lists::parse_list(stem, text).map_err(|e| err(e.to_string()))?;
     if !list.has_designations() {
-        return Err(err(
-            "not an imported list: screening needs the names and designations that `proof lists import` writes"
-                .into(),
-        ));
+        return Err(ListFileError {
+            not_imported: true,
+            ..err(
+                "not an imported list: screening needs the names and designations that `proof lists import` writes"
+                    .into(),
+            )
+        });
     }
     let data: String = text
         .strip_prefix('\u{feff}')
@@ -252,5 +259,8 @@ mod tests {
     fn a_list_without_designations_is_refused() {
         let e = read("demo.csv", "entity_id,name\nX-1,Someone\n").unwrap_err();
         assert!(e.to_string().contains("not an imported list"), "{e}");
+        assert!(e.not_imported);
+        let e = read("bad.csv", "scheme,value,designation\nlei,nonsense,x\n").unwrap_err();
+        assert!(!e.not_imported && e.to_string().contains("line 2"), "{e}");
     }
 }
