@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Builds the evaluation set of the name matcher (docs/screening.md, "Evaluation").
 
-Reads the official UN consolidated list (XML) and the OFAC SDN list (sdn.csv) from a
-directory of real list files (never copied into the repository) and writes:
+Reads the real list files in a directory (never copied into the repository): the UN
+consolidated list (XML), the OFAC SDN list of 2019 (sdn.csv, alt.csv), and the EU, UK and
+OpenSanctions samples, and writes:
 
 - suppliers.csv: supplier_id,name — one row per variant of a listed name, then the
   negatives;
@@ -18,9 +19,10 @@ designation and the kind (the same input gives the same bytes):
 - swapped_tokens: two neighbouring tokens swapped; an OFAC person (`LAST, First`) written
   `First LAST`;
 - diacritics_removed: combining marks removed, for names that have them;
-- transliterated: the list's own Cyrillic name (UN NAME_ORIGINAL_SCRIPT) written in Latin
-  letters by the table CYR_TO_LAT (BGN/PCGN-like), and Latin names written in Cyrillic by
-  LAT_TO_CYR (as a Russian or Ukrainian ERP would hold them);
+- transliterated: the list's own Cyrillic or Greek name (UN NAME_ORIGINAL_SCRIPT, UK
+  NameNonLatinScript, OpenSanctions names) written in Latin letters by the tables
+  CYR_TO_LAT (BGN/PCGN-like) and GREEK_TO_LAT (ELOT-like), and one Latin name in four
+  written in Cyrillic by LAT_TO_CYR (as a Russian or Ukrainian ERP would hold it);
 - umlaut_ue: ä ö ü ß written ae oe ue ss, for names that have them; for names written
   with two letters (the lists' usual spelling), the first ue oe ae inside a word written
   ü ö ä, as a German ERP would hold it;
@@ -68,6 +70,12 @@ LAT_TO_CYR = [
     ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("q", "к"), ("r", "р"), ("s", "с"),
     ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("x", "кс"), ("y", "й"), ("z", "з"),
 ]
+GREEK_TO_LAT = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
+    "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps",
+    "ω": "o",
+}
 UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss"}
 
 GIVEN = ["Anna", "Maria", "Lena", "Julia", "Laura", "Sophie", "Katharina", "Sabine",
@@ -140,6 +148,77 @@ def un_entries(path):
                 names.append(orig)
             if ref and name:
                 yield "un:" + ref, subject, name, names, orig
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def eu_entries(path):
+    root = ET.parse(path).getroot()
+    for e in root.iter():
+        if local(e.tag) != "sanctionEntity":
+            continue
+        ref = e.get("euReferenceNumber") or e.get("logicalId") or ""
+        subject = None
+        names = []
+        for c in e:
+            if local(c.tag) == "subjectType":
+                subject = {"person": "person", "enterprise": "organisation"}.get(c.get("code"))
+            if local(c.tag) == "nameAlias" and c.get("strong") != "false":
+                whole = c.get("wholeName") or " ".join(
+                    p for p in (c.get("firstName"), c.get("middleName"), c.get("lastName")) if p)
+                if whole.strip():
+                    names.append(whole.strip())
+        if ref and names and subject:
+            yield "eu-fsf:" + ref, subject, names[0], names, script_name(names)
+
+
+def uk_entries(path):
+    root = ET.parse(path).getroot()
+    for d in root.iter("Designation"):
+        uid = (d.findtext("UniqueID") or "").strip()
+        subject = {"Individual": "person", "Entity": "organisation"}.get(
+            (d.findtext("IndividualEntityShip") or "").strip())
+        names = []
+        for n in d.iter("Name"):
+            parts = [(n.findtext(f"Name{i}") or "").strip() for i in range(1, 7)]
+            whole = " ".join(p for p in parts if p)
+            if whole:
+                if (n.findtext("NameType") or "") == "Primary Name":
+                    names.insert(0, whole)
+                else:
+                    names.append(whole)
+        names += [(x.text or "").strip() for x in d.iter("NameNonLatinScript") if (x.text or "").strip()]
+        if uid and names and subject:
+            yield "gb-fcdo:" + uid, subject, names[0], names, script_name(names)
+
+
+def ftm_entries(path):
+    import json
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            v = json.loads(line)
+            subject = {"Person": "person", "Company": "organisation", "Organization": "organisation",
+                       "LegalEntity": "organisation"}.get(v.get("schema"))
+            if not v.get("target") or subject is None:
+                continue
+            props = v.get("properties", {})
+            names = [n for k in ("name", "alias") for n in props.get(k, []) if n.strip()]
+            latin = [n for n in names if n.isascii()]
+            if v.get("id") and names:
+                primary = (latin or names)[0]
+                yield "opensanctions:" + v["id"], subject, primary, names, script_name(names)
+
+
+def script_name(names):
+    """The first name in Cyrillic or Greek letters, if any."""
+    for n in names:
+        if any("CYRILLIC" in unicodedata.name(c, "") or "GREEK" in unicodedata.name(c, "") for c in n):
+            return n
+    return ""
 
 
 def ofac_entries(sdn, alt):
@@ -216,9 +295,10 @@ def diacritics_removed(rng, name, subject):
 
 def to_latin(s):
     out = []
-    for c in s:
+    for c in unicodedata.normalize("NFC", s):
         low = c.lower()
-        r = CYR_TO_LAT.get(low)
+        base = "".join(x for x in unicodedata.normalize("NFD", low) if not unicodedata.combining(x))
+        r = CYR_TO_LAT.get(low, GREEK_TO_LAT.get(base))
         if r is None:
             out.append(c)
         else:
@@ -241,7 +321,7 @@ def to_cyrillic(s):
 
 
 def transliterated(rng, name, subject, orig):
-    if orig and any("CYRILLIC" in unicodedata.name(c, "") for c in orig):
+    if orig and any("CYRILLIC" in unicodedata.name(c, "") or "GREEK" in unicodedata.name(c, "") for c in orig):
         return to_latin(orig)
     if rng.random() < 0.25 and name.isascii():
         return to_cyrillic(name)
@@ -305,17 +385,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--real-lists", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--ofac-every", type=int, default=2,
-                    help="use every n-th OFAC designation (default 2)")
+    ap.add_argument("--ofac-every", type=int, default=1,
+                    help="use every n-th OFAC designation (default: every one)")
     ap.add_argument("--negatives", type=int, default=3000)
     a = ap.parse_args()
     un = list(un_entries(a.real_lists / "un-sc-xml/UN_consolidated.xml"))
     full = a.real_lists / "ofac-sdn-csv/full-2019"
     ofac = list(ofac_entries(full / "sdn.csv", full / "alt.csv"))
+    eu = list(eu_entries(a.real_lists / "eu-fsf-xml/sample_eu_fsf.xml"))
+    uk = list(uk_entries(a.real_lists / "uk-fcdo-xml/sample_uk_sanctions.xml"))
+    ftm = [e for f in ("t1_eu_fsf_entities.ftm.json", "zala_entities.ftm.json")
+           for e in ftm_entries(a.real_lists / "opensanctions-ftm" / f)]
     listed = set()
-    for _, _, _, names, _ in un + ofac:
+    for _, _, _, names, _ in un + ofac + eu + uk + ftm:
         listed.update(canon(n) for n in names)
-    entries = un + ofac[:: a.ofac_every]
+    entries = un + ofac[:: a.ofac_every] + eu + uk + ftm
     a.out.mkdir(parents=True, exist_ok=True)
     rows, truth = [], []
     for designation, subject, name, _, orig in entries:

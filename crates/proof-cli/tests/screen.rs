@@ -1,4 +1,5 @@
-//! `proof screen` against the real UN and OFAC lists: the evaluation set of
+//! `proof screen` against the real lists (UN, OFAC, and the EU, UK and OpenSanctions
+//! samples): the evaluation set of
 //! `scripts/screening-eval.py` (recall and false positives at the default threshold),
 //! determinism, clearances and re-screening, and bad input.
 #![allow(
@@ -95,6 +96,42 @@ fn the_evaluation_set_meets_the_recall_and_false_positive_targets() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The EU, UK and OpenSanctions samples, small files below the full lists' floors.
+    for (format, file, out) in [
+        ("eu-fsf-xml", "eu-fsf-xml/sample_eu_fsf.xml", "lists/eu.csv"),
+        (
+            "uk-fcdo-xml",
+            "uk-fcdo-xml/sample_uk_sanctions.xml",
+            "lists/uk.csv",
+        ),
+        (
+            "opensanctions-ftm",
+            "opensanctions-ftm/t1_eu_fsf_entities.ftm.json",
+            "lists/os-t1.csv",
+        ),
+        (
+            "opensanctions-ftm",
+            "opensanctions-ftm/zala_entities.ftm.json",
+            "lists/os-zala.csv",
+        ),
+    ] {
+        let f = real_lists::real(file);
+        let o = proof(
+            &dir,
+            &[
+                "lists",
+                "import",
+                "--format",
+                format,
+                "--min-entries",
+                "1",
+                f.to_str().unwrap(),
+                "-o",
+                out,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
+    }
     let real = full.parent().unwrap().parent().unwrap().parent().unwrap();
     let o = Command::new("python3")
         .arg(repo().join("scripts/screening-eval.py"))
