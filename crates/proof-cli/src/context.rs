@@ -239,7 +239,7 @@ fn screening_inputs(
             s["suppliers"]["sha256"]
         );
     }
-    let digest = proof_screen::screen::digest_value(&s["statement"]);
+    let digest = proof_screen::screen::digest(&s["statement"]);
     if s["statement_digest"] != digest.as_str() {
         bail!(
             "`{shown}`: the statement does not have the digest it carries (edited?): {} vs {digest}",

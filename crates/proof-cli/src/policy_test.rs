@@ -121,10 +121,6 @@ impl RuleExpect {
             found,
         })
     }
-
-    fn status(&self) -> &str {
-        &self.status
-    }
 }
 
 const STATUSES: [&str; 3] = ["pass", "fail", "skipped"];
@@ -226,10 +222,10 @@ fn suite(path: &Path, default_lists: &Path) -> Result<Suite> {
                     known.join(", ")
                 );
             }
-            if !STATUSES.contains(&e.status()) {
+            if !STATUSES.contains(&e.status.as_str()) {
                 bail!(
                     "{at}: rule `{rule}`: status `{}` is not one of {}",
-                    e.status(),
+                    e.status.as_str(),
                     STATUSES.join(", ")
                 );
             }
@@ -316,11 +312,11 @@ fn run_case(s: &Suite, checked: &Checked) -> Result<Outcome> {
     for r in &report.results {
         let status = r.status.as_str().to_owned();
         if let Some(e) = checked.rules.get(&r.rule_id) {
-            if e.status() != status {
+            if e.status.as_str() != status {
                 out.failures.push(format!(
                     "rule `{}`: expected {}, got {status} ({})",
                     r.rule_id,
-                    e.status(),
+                    e.status.as_str(),
                     r.detail
                 ));
             }

@@ -205,7 +205,6 @@ pub fn country_of(scheme: &str, value: &str) -> Option<String> {
     {
         return Some(cc.to_owned());
     }
-    let two = |s: &str| s.get(..2).map(str::to_owned);
     match scheme {
         "vat" if value.starts_with("CHE") => Some("CH".into()),
         "vat" => match value.get(..2)? {
@@ -213,7 +212,7 @@ pub fn country_of(scheme: &str, value: &str) -> Option<String> {
             "XI" => Some("GB".into()),
             p => Some(p.to_owned()),
         },
-        "bic" => value.get(4..6).and_then(two),
+        "bic" => value.get(4..6).map(str::to_owned),
         _ => None,
     }
 }

@@ -222,16 +222,10 @@ pub fn screen(
     }
 }
 
-/// SHA-256 of a statement's canonical JSON (RFC 8785), hex.
+/// SHA-256 of a statement's canonical JSON (RFC 8785), hex: of a [`Statement`] as a
+/// screening makes it, or of one read back from a screening file.
 #[must_use]
-pub fn digest(statement: &Statement) -> String {
-    let canonical = serde_json_canonicalizer::to_vec(statement).unwrap_or_default();
-    hex::encode(Sha256::digest(&canonical))
-}
-
-/// [`digest`] of a statement read back from a screening file.
-#[must_use]
-pub fn digest_value(statement: &serde_json::Value) -> String {
+pub fn digest<T: serde::Serialize>(statement: &T) -> String {
     let canonical = serde_json_canonicalizer::to_vec(statement).unwrap_or_default();
     hex::encode(Sha256::digest(&canonical))
 }

@@ -225,11 +225,21 @@ fn removed(full: &str, base: &str) -> String {
 /// of the name.
 #[must_use]
 pub fn is_noise(token: &str) -> bool {
-    NOISE_WORDS.contains(&token)
-        || name::LEGAL_FORM_SUFFIXES
-            .iter()
-            .chain(name::LEGAL_FORM_PREFIXES)
-            .any(|f| f.split(' ').any(|t| t == token))
+    // Weighing a supplier's tokens asks this for each of them: the set is built once.
+    static NOISE: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            NOISE_WORDS
+                .iter()
+                .copied()
+                .chain(
+                    name::LEGAL_FORM_SUFFIXES
+                        .iter()
+                        .chain(name::LEGAL_FORM_PREFIXES)
+                        .flat_map(|f| f.split(' ')),
+                )
+                .collect()
+        });
+    NOISE.contains(token)
 }
 
 #[cfg(test)]
