@@ -107,6 +107,35 @@ fn build(a: &BuildArgs) -> Result<Exit> {
         filled.insert(t.input().into(), hexs(sets.remove(&t).unwrap_or_default()));
     }
     filled.insert("audit_dates".into(), json!(audits));
+    let mut records = false;
+    let mut record_keys = false;
+    for (name, decl) in &ir.inputs {
+        if let Some(v) = supplier_records(name, &decl.ty, &rows)? {
+            filled.insert(name.clone(), v);
+            records = true;
+            record_keys |=
+                matches!(decl.ty.item(), Some(Type::Record(r)) if r.field("name_keys").is_some());
+        }
+    }
+    if records {
+        // The records carry the commitments; the parallel arrays are for policies without
+        // records.
+        let keys = filled.remove(Target::NameKeys.input());
+        for t in [Target::Ids, Target::Regions] {
+            filled.remove(t.input());
+        }
+        filled.remove("audit_dates");
+        if !record_keys
+            && keys
+                .as_ref()
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        {
+            eprintln!(
+                "note: the policy's supplier records declare no `name_keys`, so the suppliers' name keys are not in the context and not checked"
+            );
+        }
+    }
     let mut list_sources = Vec::new();
     for spec in &a.lists {
         let Some((input, file)) = spec.split_once('=') else {
@@ -168,7 +197,7 @@ fn build(a: &BuildArgs) -> Result<Exit> {
                 [Target::Ids, Target::NameKeys, Target::Regions]
                     .map(Target::input)
                     .join(", ")
-                    + ", audit_dates"
+                    + ", audit_dates, an array of supplier records, and list roots with --list"
             ),
         }
     }
@@ -185,7 +214,7 @@ fn build(a: &BuildArgs) -> Result<Exit> {
     let index = a
         .index
         .as_ref()
-        .map(|_| index_json(&a.suppliers, &source_sha256, &rows, &list_sources))
+        .map(|_| index_json(&a.suppliers, &source_sha256, &rows, &list_sources, records))
         .transpose()?;
     write_atomic(&a.output, &text)?;
     if let (Some(path), Some(idx)) = (&a.index, index) {
@@ -205,6 +234,90 @@ fn build(a: &BuildArgs) -> Result<Exit> {
         );
     }
     Ok(Exit::Ok)
+}
+
+/// The record fields `proof context build` fills, with their types (`docs/suppliers.md`).
+const RECORD_FIELDS: [(&str, &str); 5] = [
+    ("id", "hex"),
+    ("ids", "array<hex>"),
+    ("name_keys", "array<hex>"),
+    ("region", "hex"),
+    ("last_audit", "date"),
+];
+
+/// A supplier's `id` in a record: the entity commitment of its `supplier_id`, which the
+/// index maps back.
+fn record_id(s: &Supplier) -> Result<[u8; 32]> {
+    proof_core::lists::commit(proof_core::lists::Kind::Entity, &s.id)
+        .map_err(|m| anyhow::anyhow!("line {}: supplier_id `{}`: {m}", s.line, s.id))
+}
+
+/// For an input that is an array of records: one record per supplier, sorted by `id`,
+/// with the fields the record type declares. `None` for other inputs.
+fn supplier_records(input: &str, ty: &Type, rows: &[Supplier]) -> Result<Option<Value>> {
+    let Some(Type::Record(rec)) = ty.item() else {
+        return Ok(None);
+    };
+    for f in &rec.fields {
+        let want = RECORD_FIELDS.iter().find(|(n, _)| *n == f.name);
+        match want {
+            Some((_, t)) if f.ty.to_string() == *t => {}
+            Some((n, t)) => bail!(
+                "the policy's `{input}` records declare `{n}` as `{}`; `proof context build` writes it as `{t}`",
+                f.ty
+            ),
+            None => bail!(
+                "the policy's `{input}` records declare `{}`, which `proof context build` does not fill (it fills {})",
+                f.name,
+                RECORD_FIELDS.map(|(n, t)| format!("{n}: {t}")).join(", ")
+            ),
+        }
+    }
+    let wants = |n: &str| rec.field(n).map(|(_, f)| f.optional);
+    let mut out: Vec<([u8; 32], JsonMap<String, Value>)> = Vec::with_capacity(rows.len());
+    for s in rows {
+        let id = record_id(s)?;
+        let mut r = JsonMap::new();
+        let of = |t: Target| -> Vec<[u8; 32]> {
+            s.commitments
+                .iter()
+                .filter(|c| c.target == t)
+                .map(|c| c.hash)
+                .collect()
+        };
+        if wants("id").is_some() {
+            r.insert("id".into(), json!(hex::encode(id)));
+        }
+        if wants("ids").is_some() {
+            r.insert("ids".into(), hexs(of(Target::Ids)));
+        }
+        if wants("name_keys").is_some() {
+            r.insert("name_keys".into(), hexs(of(Target::NameKeys)));
+        }
+        let region = of(Target::Regions).first().copied();
+        for (field, value) in [
+            ("region", region.map(|h| json!(hex::encode(h)))),
+            ("last_audit", s.last_audit.as_ref().map(|d| json!(d))),
+        ] {
+            match (wants(field), value) {
+                (None, _) => {}
+                (Some(_), Some(v)) => {
+                    r.insert(field.into(), v);
+                }
+                (Some(true), None) => {}
+                (Some(false), None) => bail!(
+                    "line {}: supplier `{}` has no `{field}`, which the policy's `{input}` records require",
+                    s.line,
+                    s.id
+                ),
+            }
+        }
+        out.push((id, r));
+    }
+    out.sort_by_key(|r| r.0);
+    Ok(Some(Value::Array(
+        out.into_iter().map(|(_, r)| Value::Object(r)).collect(),
+    )))
 }
 
 /// The `screening_*` inputs from a screening file (`docs/screening.md`, "The screening
@@ -313,6 +426,7 @@ fn index_json(
     sha256: &str,
     rows: &[Supplier],
     lists: &[(String, String, String)],
+    records: bool,
 ) -> Result<String> {
     let mut out = String::with_capacity(rows.len() * 1_000);
     out.push_str("{\n  \"index\": \"proof-supplier-index/v1\",\n");
@@ -343,9 +457,14 @@ fn index_json(
         if i > 0 {
             out.push(',');
         }
+        let record_id = if records {
+            format!(", \"record_id\": \"{}\"", hex::encode(record_id(s)?))
+        } else {
+            String::new()
+        };
         write!(
             out,
-            "\n    {{\"supplier_id\": {}, \"name\": {}, \"line\": {}, \"commitments\": [",
+            "\n    {{\"supplier_id\": {}, \"name\": {}, \"line\": {}{record_id}, \"commitments\": [",
             q(&s.id),
             q(&s.name),
             s.line

@@ -80,14 +80,16 @@ struct Expect {
     error: Option<String>,
 }
 
-/// What one rule must give: a status, and for a list rule optionally the hashes found.
+/// What one rule must give: a status, for a list rule optionally the hashes found, and
+/// for a rule over records optionally the keys of the failing items.
 struct RuleExpect {
     status: String,
     found: Option<Vec<String>>,
+    keys: Option<Vec<String>>,
 }
 
 impl RuleExpect {
-    /// `status`, or `{status: S, found: [HASH, ...]}`.
+    /// `status`, or `{status: S, found: [HASH, ...], keys: [KEY, ...]}`.
     fn parse(v: &Value) -> Result<Self, String> {
         let status = |v: &Value| {
             v.as_str()
@@ -98,27 +100,34 @@ impl RuleExpect {
             return Ok(Self {
                 status: status(v)?,
                 found: None,
+                keys: None,
             });
         };
-        if let Some(k) = m.keys().find(|k| *k != "status" && *k != "found") {
-            return Err(format!("unknown field `{k}` (fields: status, found)"));
+        if let Some(k) = m
+            .keys()
+            .find(|k| !["status", "found", "keys"].contains(&k.as_str()))
+        {
+            return Err(format!("unknown field `{k}` (fields: status, found, keys)"));
         }
-        let found = match m.get("found") {
-            None => None,
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|h| {
-                        h.as_str().map(str::to_owned).ok_or_else(|| {
-                            format!("`found`: `{h}` is not a hash in quotes (YAML reads some unquoted hashes as numbers)")
-                        })
+        let strings = |name: &str| {
+            match m.get(name) {
+            None => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|h| {
+                    h.as_str().map(str::to_owned).ok_or_else(|| {
+                        format!("`{name}`: `{h}` is not a string in quotes (YAML reads some unquoted hashes as numbers)")
                     })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err("`found` is a list of hashes".into()),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(format!("`{name}` is a list of strings")),
+        }
         };
         Ok(Self {
             status: status(m.get("status").unwrap_or(&Value::Null))?,
-            found,
+            found: strings("found")?,
+            keys: strings("keys")?,
         })
     }
 }
@@ -334,6 +343,32 @@ fn run_case(s: &Suite, checked: &Checked) -> Result<Outcome> {
                         r.rule_id
                     ));
                 }
+            }
+        }
+        if let Some(want) = checked.rules.get(&r.rule_id).and_then(|e| e.keys.as_ref()) {
+            let items = match &r.evidence {
+                Some(
+                    eval::Evidence::Each { items, .. }
+                    | eval::Evidence::Membership {
+                        items: Some(items), ..
+                    },
+                ) => items.as_slice(),
+                _ => &[],
+            };
+            let got: BTreeSet<String> = items
+                .iter()
+                .filter_map(|i| i.key.as_ref())
+                .map(|k| {
+                    k.as_str()
+                        .map_or_else(|| k.to_string(), str::to_ascii_lowercase)
+                })
+                .collect();
+            let want: BTreeSet<String> = want.iter().map(|h| h.to_ascii_lowercase()).collect();
+            if got != want {
+                out.failures.push(format!(
+                    "rule `{}`: expected failing keys {want:?}, got {got:?}",
+                    r.rule_id
+                ));
             }
         }
         out.statuses.insert(r.rule_id.clone(), status);

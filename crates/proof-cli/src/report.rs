@@ -85,6 +85,13 @@ fn explain(a: &ExplainArgs) -> Result<String> {
         })?),
         _ => None,
     };
+    // record id -> supplier, for the items of rules over supplier records.
+    let records: HashMap<&str, &Value> = index_json
+        .iter()
+        .filter_map(|idx| idx.get("suppliers").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|sup| Some((sup.get("record_id")?.as_str()?, sup)))
+        .collect();
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let mut out = String::new();
     writeln!(
@@ -163,7 +170,33 @@ fn explain(a: &ExplainArgs) -> Result<String> {
                 )?,
             }
         }
-        if !found.is_empty() && index.is_none() {
+        let items = ev.get("items").and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            let i = item.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let key = item.get("key").and_then(Value::as_str);
+            let sup = key.and_then(|k| records.get(k));
+            match (sup, key) {
+                (Some(sup), _) => writeln!(
+                    out,
+                    "  item [{i}]     supplier {} {:?} (line {})",
+                    s(sup, "supplier_id"),
+                    s(sup, "name"),
+                    sup.get("line").and_then(Value::as_u64).unwrap_or(0),
+                )?,
+                (None, Some(k)) => writeln!(out, "  item [{i}]     {k}")?,
+                (None, None) => writeln!(out, "  item [{i}]")?,
+            }
+        }
+        let failed = ev.get("failed").and_then(Value::as_u64).unwrap_or(0);
+        let listed = items.map_or(0, Vec::len) as u64;
+        if failed > listed {
+            writeln!(
+                out,
+                "  and {} more items (the report lists the first {listed})",
+                failed - listed
+            )?;
+        }
+        if (!found.is_empty() || items.is_some_and(|i| !i.is_empty())) && index.is_none() {
             writeln!(out, "  (give --index to name the suppliers)")?;
         }
     }

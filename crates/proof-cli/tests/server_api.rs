@@ -96,13 +96,13 @@ fn api_suite(store_url: &str) {
         (422, json!("invalid_request"))
     );
 
-    // pagination: lksg.v1, lksg.v1.1 and lksg.v1.2 from the policy directory plus two
-    // audit versions
-    let (_, body) = get(&c, &format!("{api}/policies?limit=3"));
+    // pagination: lksg.v1, lksg.v1.1, lksg.v1.2 and lksg.v2 from the policy directory
+    // plus two audit versions
+    let (_, body) = get(&c, &format!("{api}/policies?limit=4"));
     let page1 = parse(&body);
-    assert_eq!(page1["items"].as_array().unwrap().len(), 3);
+    assert_eq!(page1["items"].as_array().unwrap().len(), 4);
     let cursor = page1["next_cursor"].as_i64().expect("a next page");
-    let (_, body) = get(&c, &format!("{api}/policies?limit=3&cursor={cursor}"));
+    let (_, body) = get(&c, &format!("{api}/policies?limit=4&cursor={cursor}"));
     let page2 = parse(&body);
     assert_eq!(page2["items"].as_array().unwrap().len(), 2);
     assert!(page2.get("next_cursor").is_none());

@@ -39,7 +39,7 @@ fn check_config_accepts_dev_and_reports_every_problem_otherwise() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("configuration is valid")
-            && text.contains("policies:   3")
+            && text.contains("policies:   4")
             && text.contains("lists:      2"),
         "{text}"
     );

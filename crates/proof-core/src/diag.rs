@@ -111,11 +111,13 @@ pub enum Code {
     InvalidLiteral,
     /// The policy has no rules, so every context would pass.
     NoRules,
+    /// An expression names a field its record type does not have.
+    UnknownRecordField,
 }
 
 impl Code {
     /// Every code, in code order (used by docs and tests).
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Self::YamlSyntax,
         Self::DuplicateKey,
         Self::UnknownField,
@@ -136,6 +138,7 @@ impl Code {
         Self::UnusedInput,
         Self::RuleNeverActive,
         Self::InvalidLiteral,
+        Self::UnknownRecordField,
         Self::NoRules,
     ];
 
@@ -160,6 +163,7 @@ impl Code {
             Self::ExpressionSyntax => "P108",
             Self::UnknownFunction => "P109",
             Self::InvalidLiteral => "P110",
+            Self::UnknownRecordField => "P111",
             Self::EmptyLegalBasis => "P201",
             Self::UnusedInput => "P202",
             Self::RuleNeverActive => "P203",
@@ -188,6 +192,7 @@ impl Code {
             Self::ExpressionSyntax => "expression-syntax",
             Self::UnknownFunction => "unknown-function",
             Self::InvalidLiteral => "invalid-literal",
+            Self::UnknownRecordField => "unknown-record-field",
             Self::EmptyLegalBasis => "empty-legal-basis",
             Self::UnusedInput => "unused-input",
             Self::RuleNeverActive => "rule-never-active",

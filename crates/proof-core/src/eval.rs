@@ -8,11 +8,13 @@
 mod checked;
 pub mod context;
 pub mod expr;
+mod items;
 mod pretty;
 
 pub use checked::{CheckedHashes, membership_inputs};
 pub use context::{Context, ContextError, Scanned};
 pub use expr::eval_const;
+pub use items::{ItemRef, MAX_ITEMS};
 
 use crate::hash::{self, CanonicalError};
 use crate::ir::{Expr, Ir, Lit, Op, Rule, Severity};
@@ -103,9 +105,16 @@ pub enum Evidence {
     Membership {
         /// How many hashes were checked.
         checked: usize,
+        /// With a left side that maps records: how many items have a hash found
+        /// (`non_membership`) or missing (`membership`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        failed: Option<usize>,
         /// `non_membership`: the hashes found on the list, hex, sorted.
         #[serde(skip_serializing_if = "Option::is_none")]
         found: Option<Vec<String>>,
+        /// With a left side that maps records: the first [`MAX_ITEMS`] of those items.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        items: Option<Vec<ItemRef>>,
         /// The list's name.
         list: String,
         /// `non_membership` against a list that records designations: each found hash with
@@ -117,6 +126,17 @@ pub enum Evidence {
         missing: Option<Vec<String>>,
         /// The list's Merkle root, hex.
         root: String,
+    },
+    /// An `each` rule: how many items it applied to and which of them failed.
+    Each {
+        /// Items that `where` selected (all, without `where`).
+        applied: usize,
+        /// How many of them failed.
+        failed: usize,
+        /// The first [`MAX_ITEMS`] failing items, in order.
+        items: Vec<ItemRef>,
+        /// Items in the array.
+        total: usize,
     },
     /// A comparison: the values of both sides.
     Comparison {
@@ -292,7 +312,11 @@ fn active(ir: &Ir, ctx: &Context, today: i64) -> Vec<bool> {
 
 /// Each predicate's id and whether it holds (a fault counts as holding).
 fn predicates<'i>(ir: &'i Ir, ctx: &Context, today: i64) -> Vec<(&'i str, bool)> {
-    let env = Env { ctx, today };
+    let env = Env {
+        ctx,
+        today,
+        lists: None,
+    };
     ir.adaptivity
         .predicates
         .iter()
@@ -446,7 +470,11 @@ fn run(
     fail_fast: bool,
 ) -> Result<Vec<RuleResult>, EvalError> {
     let today = temporal::utc_day(as_of);
-    let env = Env { ctx, today };
+    let env = Env {
+        ctx,
+        today,
+        lists: Some(lists),
+    };
     // Rule positions in evaluation order: the plan's, else the active rules in policy order.
     let positions: Vec<usize> = match order {
         Some(o) => o
@@ -541,6 +569,7 @@ fn result(rule: &Rule, pass: bool, detail: String, evidence: Option<Evidence>) -
 }
 
 fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult, EvalError> {
+    known_roots(rule, env, lists)?;
     let cannot = |f: Fault| {
         Ok(result(
             rule,
@@ -549,21 +578,67 @@ fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult,
             None,
         ))
     };
-    let lhs = match expr::eval(&rule.lhs, env) {
-        Ok(v) => v,
-        Err(f) => return cannot(f),
-    };
-    let rhs = match expr::eval(&rule.rhs, env) {
-        Ok(v) => v,
-        Err(f) => return cannot(f),
-    };
-    match rule.op {
-        Op::NonMembership | Op::Membership => membership(rule, &lhs, &rhs, lists),
-        op => Ok(comparison(rule, op, lhs, rhs)),
+    if let Some(each) = &rule.each {
+        return Ok(items::each(rule, each, env));
     }
+    let (Some(lhs), Some(rhs)) = (&rule.lhs, &rule.rhs) else {
+        return cannot(Fault("the rule has no operands".into()));
+    };
+    let rhs_val = match expr::eval(rhs, env) {
+        Ok(v) => v,
+        Err(f) => return cannot(f),
+    };
+    if matches!(rule.op, Op::NonMembership | Op::Membership) {
+        return membership(rule, lhs, rhs, &rhs_val, env, lists);
+    }
+    let lhs_val = match expr::eval(lhs, env) {
+        Ok(v) => v,
+        Err(f) => return cannot(f),
+    };
+    Ok(comparison(rule, rule.op, lhs, lhs_val, rhs_val))
 }
 
-fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
+/// Every `on_list` root of the rule that does not depend on an item must be a list the
+/// registry has: an unknown root is the request's error, as for the membership ops.
+fn known_roots(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<(), EvalError> {
+    let exprs = rule
+        .lhs
+        .iter()
+        .chain(&rule.rhs)
+        .chain(rule.each.iter().flat_map(|e| {
+            std::iter::once(&e.over)
+                .chain(&e.filter)
+                .chain(std::iter::once(&e.holds))
+        }));
+    let mut roots: Vec<&Expr> = Vec::new();
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let Expr::Call {
+                func: crate::ir::Func::OnList,
+                args,
+                ..
+            } = x
+                && let Some(root) = args.get(1).filter(|r| !r.has_locals())
+            {
+                roots.push(root);
+            }
+        });
+    }
+    for root in roots {
+        if let Ok(Val::Scalar(Lit::Hex(h))) = expr::eval(root, env)
+            && lists.get(&h).is_none()
+        {
+            return Err(EvalError::UnknownRoot {
+                rule: rule.id.clone(),
+                path: root_path(root),
+                root: hex::encode(h),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn comparison(rule: &Rule, op: Op, lhs_expr: &Expr, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
     let (Val::Scalar(l), Val::Scalar(r)) = (lhs, rhs) else {
         return result(
             rule,
@@ -580,7 +655,7 @@ fn comparison(rule: &Rule, op: Op, lhs: Val<'_>, rhs: Val<'_>) -> RuleResult {
         _ => (ord.is_some_and(std::cmp::Ordering::is_le), "<="),
     };
     let verb = if pass { "holds" } else { "does not hold" };
-    let detail = format!("`{}` is {l}; `{l} {sym} {r}` {verb}", rule.lhs);
+    let detail = format!("`{lhs_expr}` is {l}; `{l} {sym} {r}` {verb}");
     result(
         rule,
         pass,
@@ -659,40 +734,32 @@ fn root_path(e: &Expr) -> String {
 
 fn membership(
     rule: &Rule,
-    lhs: &Val<'_>,
-    rhs: &Val<'_>,
+    lhs: &Expr,
+    rhs: &Expr,
+    rhs_val: &Val<'_>,
+    env: &Env<'_>,
     lists: &Registry,
 ) -> Result<RuleResult, EvalError> {
-    let Val::Scalar(Lit::Hex(root)) = rhs else {
-        return Ok(result(
-            rule,
-            false,
-            "cannot evaluate: the list root is not a hash".into(),
-            None,
-        ));
+    let cannot = |m: String| Ok(result(rule, false, format!("cannot evaluate: {m}"), None));
+    let Val::Scalar(Lit::Hex(root)) = rhs_val else {
+        return cannot("the list root is not a hash".into());
     };
     let list: &Arc<RefList> = lists.get(root).ok_or_else(|| EvalError::UnknownRoot {
         rule: rule.id.clone(),
-        path: root_path(&rule.rhs),
+        path: root_path(rhs),
         root: hex::encode(root),
     })?;
-    let one;
-    let items: &[[u8; 32]] = match lhs {
-        Val::Scalar(Lit::Hex(h)) => {
-            one = [*h];
-            &one
-        }
-        Val::Array(context::Array::Hex(v)) => v,
-        _ => {
-            return Ok(result(
-                rule,
-                false,
-                "cannot evaluate: the left side is not a hash or hash array".into(),
-                None,
-            ));
-        }
-    };
     let want_in = rule.op == Op::Membership;
+    let (items, failing) =
+        match items::membership_items(rule, lhs, env, &|h| list.contains(h), want_in) {
+            Some(Ok((all, f))) => (all, Some(f)),
+            Some(Err(f)) => return cannot(f.0),
+            None => match expr::eval(lhs, env).map(|v| v.hashes()) {
+                Ok(Some(h)) => (h, None),
+                Ok(None) => return cannot("the left side is not a hash or hash array".into()),
+                Err(f) => return cannot(f.0),
+            },
+        };
     let mut hits: Vec<[u8; 32]> = items
         .iter()
         .filter(|h| list.contains(h) != want_in)
@@ -722,9 +789,9 @@ fn membership(
             .collect(),
         None => hits_hex.clone(),
     };
-    let what = &rule.lhs;
+    let what = lhs;
     let (n, list_name) = (items.len(), &list.name);
-    let detail = match (want_in, hits_hex.is_empty()) {
+    let mut detail = match (want_in, hits_hex.is_empty()) {
         (false, true) => format!("none of {n} `{what}` hashes found on list `{list_name}`"),
         (true, true) => format!("all {n} `{what}` hashes found on list `{list_name}`"),
         (false, false) => format!(
@@ -738,14 +805,23 @@ fn membership(
             first_few(&hits_hex)
         ),
     };
+    if let Some(f) = failing.as_ref().filter(|f| f.count > 0) {
+        detail.push_str(&items::membership_suffix(f, lhs, want_in));
+    }
     let (found, missing) = if want_in {
         (None, Some(hits_hex))
     } else {
         (Some(hits_hex), None)
     };
+    let (failed, failing_items) = match failing {
+        Some(f) => (Some(f.count), Some(f.items)),
+        None => (None, None),
+    };
     let evidence = Evidence::Membership {
         checked: n,
+        failed,
         found,
+        items: failing_items,
         list: list.name.clone(),
         matched,
         missing,
@@ -775,7 +851,9 @@ mod tests {
         for e in [
             Evidence::Membership {
                 checked: 1,
+                failed: None,
                 found: hashes.clone(),
+                items: None,
                 list: "l".into(),
                 matched: None,
                 missing: None,
@@ -783,11 +861,25 @@ mod tests {
             },
             Evidence::Membership {
                 checked: 1,
+                failed: Some(1),
                 found: None,
+                items: Some(vec![ItemRef {
+                    index: 0,
+                    key: Some(json!("k")),
+                }]),
                 list: "l".into(),
                 matched: None,
                 missing: hashes.clone(),
                 root: "00".into(),
+            },
+            Evidence::Each {
+                applied: 2,
+                failed: 1,
+                items: vec![ItemRef {
+                    index: 1,
+                    key: None,
+                }],
+                total: 3,
             },
             Evidence::Comparison {
                 lhs: json!(1),

@@ -1,4 +1,4 @@
-//! IR v1: the compiled, typed, canonical form of a policy.
+//! IR v1 and v1.1: the compiled, typed, canonical form of a policy.
 //!
 //! Consumes what [`crate::policy`] lowers; produced bytes are RFC 8785 canonical JSON.
 //! `ir_hash` is the SHA-256 of the canonical IR without its `ir_hash` member. The format is
@@ -6,21 +6,25 @@
 
 pub mod expr;
 
-pub use expr::{BinOp, Expr, Func, Lit, UnOp};
+pub use expr::{BinOp, Expr, Func, Lit, Macro, UnOp};
 
 use crate::hash::{self, CanonicalError};
 use crate::types::{Scalar, Type};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The IR format version this crate writes and reads.
+/// The IR version of a policy that uses only the forms of IR v1 (the compiler writes it
+/// for such a policy, so its bytes and hashes are the ones IR v1 always gave).
 pub const IR_VERSION: &str = "1";
+
+/// The IR version of a policy that uses records, macros, `in`, `on_list` or `each`.
+pub const IR_VERSION_1_1: &str = "1.1";
 
 /// A compiled policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ir {
-    /// Always [`IR_VERSION`].
+    /// [`IR_VERSION`], or [`IR_VERSION_1_1`] when the policy uses a form of IR v1.1.
     pub ir_version: String,
     /// The policy's `id`.
     pub policy_id: String,
@@ -83,17 +87,20 @@ pub enum Op {
     RangeMin,
     /// `lhs <= rhs`.
     RangeMax,
+    /// `holds` is true of every item of `over` for which `where` is true (IR v1.1).
+    Each,
 }
 
 impl Op {
     /// Every op.
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 7] = [
         Self::NonMembership,
         Self::Membership,
         Self::Eq,
         Self::Neq,
         Self::RangeMin,
         Self::RangeMax,
+        Self::Each,
     ];
 
     /// The name used in policies.
@@ -106,6 +113,7 @@ impl Op {
             Self::Neq => "neq",
             Self::RangeMin => "range_min",
             Self::RangeMax => "range_max",
+            Self::Each => "each",
         }
     }
 
@@ -119,16 +127,14 @@ impl Op {
     ///
     /// # Errors
     /// A message saying which types the op takes.
-    pub fn check(self, lhs: Type, rhs: Type) -> Result<(), String> {
+    pub fn check(self, lhs: &Type, rhs: &Type) -> Result<(), String> {
         let n = self.name();
         match self {
+            Self::Each => Err("`each` takes `over` and `holds`, not `lhs` and `rhs`".into()),
             Self::NonMembership | Self::Membership => match (lhs, rhs) {
-                (
-                    Type::Scalar(Scalar::Hex) | Type::Array(Scalar::Hex),
-                    Type::Scalar(Scalar::Hex),
-                ) => Ok(()),
+                (l, Type::Scalar(Scalar::Hex)) if *l == Type::HEX || l.is_hashes() => Ok(()),
                 _ => Err(format!(
-                    "`{n}` needs `hex` or `array<hex>` on the left and a `hex` list root on the right, found `{lhs}` and `{rhs}`"
+                    "`{n}` needs `hex` or `array<hex>` (or, with records, `array<array<hex>>`) on the left and a `hex` list root on the right, found `{lhs}` and `{rhs}`"
                 )),
             },
             Self::Eq | Self::Neq => match (lhs, rhs) {
@@ -179,15 +185,48 @@ pub struct Rule {
     pub id: String,
     /// The check.
     pub op: Op,
-    /// Left operand.
-    pub lhs: Expr,
-    /// Right operand.
-    pub rhs: Expr,
+    /// Left operand (every op but `each`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lhs: Option<Expr>,
+    /// Right operand (every op but `each`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rhs: Option<Expr>,
+    /// What an `each` rule ranges over and checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<Each>,
+    /// The field that names a failing item in the evidence, for rules over an array of
+    /// records (`each`, or a membership op whose left side maps records to hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Effect of failure.
     pub severity: Severity,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+}
+
+/// The parts of an `each` rule (IR v1.1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Each {
+    /// The array.
+    pub over: Expr,
+    /// The name each item is bound to in `where` and `holds`.
+    #[serde(rename = "as")]
+    pub var: String,
+    /// Which items the rule applies to (all when absent).
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Expr>,
+    /// What must be true of each item it applies to.
+    pub holds: Expr,
+}
+
+impl Each {
+    /// The item type (the type `var` has).
+    #[must_use]
+    pub fn item(&self) -> Option<Type> {
+        self.over.ty().item()
+    }
 }
 
 /// A named boolean condition on the context.
@@ -227,7 +266,9 @@ pub enum IrError {
     #[error("invalid IR: {0}")]
     Malformed(String),
     /// `ir_version` is not one this crate reads.
-    #[error("unsupported ir_version `{0}` (this build reads `{IR_VERSION}`)")]
+    #[error(
+        "unsupported ir_version `{0}` (this build reads `{IR_VERSION}` and `{IR_VERSION_1_1}`)"
+    )]
     Version(String),
     /// The recorded `ir_hash` is not the hash of the document.
     #[error("ir_hash mismatch: document says `{recorded}`, its bytes hash to `{computed}`")]
@@ -292,15 +333,19 @@ impl Ir {
     /// # Errors
     /// [`IrError`] saying what is wrong.
     pub fn validate(&self) -> Result<(), IrError> {
-        if self.ir_version != IR_VERSION {
+        if self.ir_version != IR_VERSION && self.ir_version != IR_VERSION_1_1 {
             return Err(IrError::Version(self.ir_version.clone()));
         }
-        let input = |n: &str| self.inputs.get(n).map(|d| d.ty);
+        if self.ir_version != self.required_version() {
+            return Err(IrError::Malformed(format!(
+                "ir_version is `{}` but the policy's forms need `{}`",
+                self.ir_version,
+                self.required_version()
+            )));
+        }
+        let input = |n: &str| self.inputs.get(n).map(|d| d.ty.clone());
         for r in &self.rules {
-            r.lhs
-                .check_types(&input)
-                .and_then(|()| r.rhs.check_types(&input))
-                .and_then(|()| r.op.check(r.lhs.ty(), r.rhs.ty()))
+            r.check_types(&input)
                 .map_err(|e| IrError::Malformed(format!("rule `{}`: {e}", r.id)))?;
         }
         for p in &self.adaptivity.predicates {
@@ -329,6 +374,96 @@ impl Ir {
     #[must_use]
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// [`IR_VERSION_1_1`] when an input, rule or predicate uses a form of IR v1.1, else
+    /// [`IR_VERSION`].
+    #[must_use]
+    pub fn required_version(&self) -> &'static str {
+        let inputs = self.inputs.values().any(|d| !d.ty.is_v1());
+        let rules = self.rules.iter().any(Rule::uses_v1_1);
+        let preds = self
+            .adaptivity
+            .predicates
+            .iter()
+            .any(|p| p.expr.uses_v1_1());
+        if inputs || rules || preds {
+            IR_VERSION_1_1
+        } else {
+            IR_VERSION
+        }
+    }
+}
+
+impl Rule {
+    /// True when the rule needs IR v1.1.
+    #[must_use]
+    pub fn uses_v1_1(&self) -> bool {
+        self.each.is_some()
+            || self.key.is_some()
+            || self.lhs.as_ref().is_some_and(Expr::uses_v1_1)
+            || self.rhs.as_ref().is_some_and(Expr::uses_v1_1)
+    }
+
+    /// Checks the rule's shape and the types of its expressions.
+    ///
+    /// # Errors
+    /// A message naming what does not fit.
+    pub fn check_types(&self, input: &impl Fn(&str) -> Option<Type>) -> Result<(), String> {
+        match (self.op, &self.lhs, &self.rhs, &self.each) {
+            (Op::Each, None, None, Some(e)) => {
+                e.over.check_types(input)?;
+                let item = e.item().ok_or("`over` is not an array")?;
+                let mut locals = vec![(e.var.clone(), item.clone())];
+                for x in e.filter.iter().chain([&e.holds]) {
+                    x.check_in(input, &mut locals)?;
+                    if x.ty() != Type::BOOL {
+                        return Err("`where` and `holds` must be `bool`".into());
+                    }
+                }
+                self.check_key(&item)
+            }
+            (Op::Each, ..) => Err("an `each` rule has `over` and `holds` only".into()),
+            (op, Some(l), Some(r), None) => {
+                l.check_types(input)?;
+                r.check_types(input)?;
+                op.check(&l.ty(), &r.ty())?;
+                match (&self.key, keyed_range(l)) {
+                    (None, _) => Ok(()),
+                    (Some(_), Some(item)) => self.check_key(&item),
+                    (Some(_), None) => Err("`key` needs a left side that maps records".into()),
+                }
+            }
+            _ => Err("the rule needs `lhs` and `rhs`".into()),
+        }
+    }
+
+    fn check_key(&self, item: &Type) -> Result<(), String> {
+        let Some(k) = &self.key else {
+            return Ok(());
+        };
+        let (_, f) = expr::field_of(item, k)?;
+        if matches!(f.ty, Type::Scalar(Scalar::Hex | Scalar::String)) && !f.optional {
+            Ok(())
+        } else {
+            Err(format!(
+                "key field `{k}` must be a required `hex` or `string` field"
+            ))
+        }
+    }
+}
+
+/// The item type of a membership rule's left side when it maps records to hashes
+/// (`suppliers.map(s, s.ids)`): the failing items are then records, named by the key.
+#[must_use]
+pub fn keyed_range(lhs: &Expr) -> Option<Type> {
+    match lhs {
+        Expr::Macro {
+            mac: Macro::Map,
+            range,
+            ..
+        } => range.ty().item().filter(|t| matches!(t, Type::Record(_))),
+        _ => None,
     }
 }
 

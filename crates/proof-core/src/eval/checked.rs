@@ -1,7 +1,7 @@
 //! What each `membership` / `non_membership` rule checked: the hashes of its left side and
 //! the root of its list, for the proofs of a disclosure bundle.
 
-use super::context::{Array, Context};
+use super::context::Context;
 use super::expr::{self, Env, Val};
 use crate::ir::{Ir, Lit, Op};
 use crate::temporal;
@@ -26,19 +26,16 @@ pub fn membership_inputs(ir: &Ir, ctx: &Context, as_of: OffsetDateTime) -> Vec<C
     let env = Env {
         ctx,
         today: temporal::utc_day(as_of),
+        lists: None,
     };
     ir.rules
         .iter()
         .filter(|r| matches!(r.op, Op::Membership | Op::NonMembership))
         .filter_map(|rule| {
-            let Ok(Val::Scalar(Lit::Hex(root))) = expr::eval(&rule.rhs, &env) else {
+            let Ok(Val::Scalar(Lit::Hex(root))) = expr::eval(rule.rhs.as_ref()?, &env) else {
                 return None;
             };
-            let mut hashes = match expr::eval(&rule.lhs, &env).ok()? {
-                Val::Scalar(Lit::Hex(h)) => vec![h],
-                Val::Array(Array::Hex(v)) => v.to_vec(),
-                _ => return None,
-            };
+            let mut hashes = expr::eval(rule.lhs.as_ref()?, &env).ok()?.hashes()?;
             hashes.sort_unstable();
             hashes.dedup();
             Some(CheckedHashes {

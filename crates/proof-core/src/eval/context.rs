@@ -8,7 +8,7 @@ use crate::ir::{InputDecl, Lit};
 use crate::json::{Cursor, Tree};
 use crate::lists::{decode_hex32, parse_hash};
 use crate::temporal;
-use crate::types::{Scalar, Type};
+use crate::types::{Record, Scalar, Type};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use time::OffsetDateTime;
@@ -51,6 +51,58 @@ impl Array {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Item `i` as a literal.
+    #[must_use]
+    pub fn lit(&self, i: usize) -> Option<Lit> {
+        Some(match self {
+            Self::Number(v) => Lit::Number(*v.get(i)?),
+            Self::String(v) => Lit::String(v.get(i)?.clone()),
+            Self::Bool(v) => Lit::Bool(*v.get(i)?),
+            Self::Hex(v) => Lit::Hex(*v.get(i)?),
+            Self::Date(v) => Lit::Date(*v.get(i)?),
+            Self::Duration(v) => Lit::Duration(*v.get(i)?),
+        })
+    }
+
+    /// True when `l` is an item (a number compares by value).
+    #[must_use]
+    pub fn contains(&self, l: &Lit) -> bool {
+        match (self, l) {
+            (Self::Number(v), Lit::Number(n)) => v.contains(n),
+            (Self::String(v), Lit::String(x)) => v.contains(x),
+            (Self::Bool(v), Lit::Bool(x)) => v.contains(x),
+            (Self::Hex(v), Lit::Hex(x)) => v.contains(x),
+            (Self::Date(v), Lit::Date(x)) | (Self::Duration(v), Lit::Duration(x)) => v.contains(x),
+            _ => false,
+        }
+    }
+
+    /// An empty array for items of type `s`.
+    #[must_use]
+    pub const fn empty(s: Scalar) -> Self {
+        match s {
+            Scalar::Number => Self::Number(Vec::new()),
+            Scalar::String => Self::String(Vec::new()),
+            Scalar::Bool => Self::Bool(Vec::new()),
+            Scalar::Hex => Self::Hex(Vec::new()),
+            Scalar::Date => Self::Date(Vec::new()),
+            Scalar::Duration => Self::Duration(Vec::new()),
+        }
+    }
+
+    /// Appends `l`; false (and nothing appended) when its type is not the item type.
+    pub fn push(&mut self, l: Lit) -> bool {
+        match (self, l) {
+            (Self::Number(v), Lit::Number(x)) => v.push(x),
+            (Self::String(v), Lit::String(x)) => v.push(x),
+            (Self::Bool(v), Lit::Bool(x)) => v.push(x),
+            (Self::Hex(v), Lit::Hex(x)) => v.push(x),
+            (Self::Date(v), Lit::Date(x)) | (Self::Duration(v), Lit::Duration(x)) => v.push(x),
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// A context value.
@@ -58,8 +110,13 @@ impl Array {
 pub enum Value {
     /// One value.
     Scalar(Lit),
-    /// An array.
+    /// An array of scalars.
     Array(Array),
+    /// A record: its fields by their index in the record type, `None` for an optional
+    /// field the context leaves out.
+    Record(Box<[Option<Value>]>),
+    /// An array of records or of arrays.
+    List(Vec<Value>),
 }
 
 /// A decoded context.
@@ -133,13 +190,68 @@ pub fn decode<T: Tree>(
                 format!("missing input `{name}` of type `{}`", decl.ty),
             )
         })?;
-        let value = match decl.ty {
-            Type::Scalar(s) => Value::Scalar(scalar(s, v, &path)?),
-            Type::Array(s) => Value::Array(array(s, v, &path)?),
-        };
-        out.values.insert(name.clone(), value);
+        out.values.insert(name.clone(), value(&decl.ty, v, &path)?);
     }
     Ok(out)
+}
+
+/// Decodes a value of type `ty`; `path` is only built when there is an error to report.
+fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, ContextError> {
+    Ok(match ty {
+        Type::Scalar(s) => Value::Scalar(scalar(*s, v, path)?),
+        Type::Array(s) => Value::Array(array(*s, v, path)?),
+        Type::Record(r) => Value::Record(record(r, v, path)?),
+        Type::List(item) => {
+            let items = v
+                .as_array()
+                .ok_or_else(|| cerr(path(), format!("expected `{ty}`, found {}", v.kind())))?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, it) in items.iter().enumerate() {
+                out.push(value(item, it, &|| format!("{}[{i}]", path()))?);
+            }
+            Value::List(out)
+        }
+    })
+}
+
+/// Decodes a record: every required field present, no field the type does not declare.
+/// Problems are reported in field-name order, so every tree gives the same error.
+fn record<T: Tree>(
+    r: &Record,
+    v: &T,
+    path: &dyn Fn() -> String,
+) -> Result<Box<[Option<Value>]>, ContextError> {
+    let members = v.members().ok_or_else(|| {
+        cerr(
+            path(),
+            format!("expected a record (a JSON object), found {}", v.kind()),
+        )
+    })?;
+    // Members come sorted by name, so the first unknown one is the same in every tree.
+    if let Some((k, _)) = members.iter().find(|(k, _)| r.field(k).is_none()) {
+        return Err(cerr(
+            format!("{}.{k}", path()),
+            format!(
+                "`{k}` is not a field of this record (fields: {})",
+                r.names().join(", ")
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(r.fields.len());
+    for f in &r.fields {
+        let fpath = || format!("{}.{}", path(), f.name);
+        match v.get(&f.name) {
+            Some(x) => out.push(Some(value(&f.ty, x, &fpath)?)),
+            None if f.optional => out.push(None),
+            None => {
+                return Err(cerr(
+                    fpath(),
+                    format!("missing field `{}` of type `{}`", f.name, f.ty),
+                ));
+            }
+        }
+    }
+    Ok(out.into_boxed_slice())
 }
 
 /// Decodes one value; `path` is only built when there is an error to report.
@@ -275,6 +387,8 @@ pub fn scan(
                 let value = match inputs.get(name)?.ty {
                     Type::Scalar(s) => Value::Scalar(scan_scalar(s, cur, &mut canon)?),
                     Type::Array(s) => Value::Array(scan_array(s, cur, &mut canon)?),
+                    // Records go through the tree.
+                    Type::Record(_) | Type::List(_) => return None,
                 };
                 out.values.insert(name.to_owned(), value);
             }

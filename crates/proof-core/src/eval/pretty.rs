@@ -68,13 +68,19 @@ fn rule(out: &mut Out, r: &RuleResult) -> Result {
 
 /// An [`Evidence`] object opened at `level`, members in name order.
 fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
+    if let Evidence::Each { .. } = e {
+        // Through a JSON value, whose members are in name order like the variant's fields.
+        return value(out, level, &serde_json::to_value(e)?);
+    }
     out.push(b'{');
     let mut first = true;
     let inner = level + 1;
     match e {
         Evidence::Membership {
             checked,
+            failed,
             found,
+            items,
             list,
             matched,
             missing,
@@ -82,7 +88,15 @@ fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
         } => {
             key(out, inner, &mut first, "checked")?;
             serde_json::to_writer(&mut *out, checked)?;
+            if let Some(n) = failed {
+                key(out, inner, &mut first, "failed")?;
+                serde_json::to_writer(&mut *out, n)?;
+            }
             hash_list(out, inner, &mut first, "found", found.as_deref())?;
+            if let Some(items) = items {
+                key(out, inner, &mut first, "items")?;
+                value(out, inner, &serde_json::to_value(items)?)?;
+            }
             key(out, inner, &mut first, "list")?;
             string(out, list)?;
             if let Some(m) = matched {
@@ -102,6 +116,7 @@ fn evidence(out: &mut Out, level: usize, e: &Evidence) -> Result {
             key(out, inner, &mut first, "root")?;
             string(out, root)?;
         }
+        Evidence::Each { .. } => {}
         Evidence::Comparison { lhs, rhs } => {
             key(out, inner, &mut first, "lhs")?;
             value(out, inner, lhs)?;
@@ -256,7 +271,18 @@ mod tests {
                     "1 of 3",
                     Some(Evidence::Membership {
                         checked: 3,
+                        failed: Some(2),
                         found: Some(vec!["ab".into(), "c\"d".into()]),
+                        items: Some(vec![
+                            super::super::ItemRef {
+                                index: 0,
+                                key: Some(json!("ab")),
+                            },
+                            super::super::ItemRef {
+                                index: 7,
+                                key: None,
+                            },
+                        ]),
                         list: "l".into(),
                         matched: Some(vec![
                             super::super::Matched {
@@ -279,11 +305,40 @@ mod tests {
                     "all 0",
                     Some(Evidence::Membership {
                         checked: 0,
+                        failed: None,
                         found: None,
+                        items: None,
                         list: String::new(),
                         matched: Some(vec![]),
                         missing: Some(vec![]),
                         root: "ff".into(),
+                    }),
+                ),
+                rule(
+                    "e",
+                    Status::Fail,
+                    Severity::Warn,
+                    "1 of 2",
+                    Some(Evidence::Each {
+                        applied: 2,
+                        failed: 1,
+                        items: vec![super::super::ItemRef {
+                            index: 1,
+                            key: Some(json!("k\u{e9}y")),
+                        }],
+                        total: 5,
+                    }),
+                ),
+                rule(
+                    "f",
+                    Status::Pass,
+                    Severity::Fail,
+                    "all 0",
+                    Some(Evidence::Each {
+                        applied: 0,
+                        failed: 0,
+                        items: vec![],
+                        total: 0,
                     }),
                 ),
                 rule("c", Status::Skipped, Severity::Fail, "", None),

@@ -1,5 +1,8 @@
-//! Typed expression trees as they appear in IR v1, their JSON form, their typing rules and
-//! a printer that renders them back as source-like text (used in report details).
+//! Typed expression trees as they appear in IR v1 and v1.1, their JSON form, their typing
+//! rules and a printer that renders them back as source-like text (used in report details).
+//!
+//! IR v1.1 adds records: member access, `has()`, the CEL macros over arrays, `in` and
+//! `on_list`. [`Expr::uses_v1_1`] says whether a tree needs them.
 
 mod display;
 mod json;
@@ -55,17 +58,21 @@ pub enum Func {
     Sum,
     /// `now()`: the UTC date of `as_of`.
     Now,
+    /// `on_list(h, root)`: the hash `h`, or any hash of the array `h`, is on the list with
+    /// that root (IR v1.1).
+    OnList,
 }
 
 impl Func {
     /// Every function, for error messages and docs.
-    pub const ALL: [Func; 6] = [
+    pub const ALL: [Func; 7] = [
         Self::Len,
         Self::Count,
         Self::Min,
         Self::Max,
         Self::Sum,
         Self::Now,
+        Self::OnList,
     ];
 
     /// The name used in source and IR.
@@ -78,6 +85,7 @@ impl Func {
             Self::Max => "max",
             Self::Sum => "sum",
             Self::Now => "now",
+            Self::OnList => "on_list",
         }
     }
 
@@ -96,8 +104,17 @@ impl Func {
         match (self, args) {
             (Self::Now, []) => Ok(Type::DATE),
             (Self::Now, _) => Err("`now()` takes no arguments".into()),
-            (Self::Len | Self::Count, [Type::Array(_)]) => Ok(Type::NUMBER),
-            (Self::Len | Self::Count, _) => Err(format!("`{n}` takes one array")),
+            (Self::OnList, [h, Type::Scalar(Scalar::Hex)]) if *h == Type::HEX || h.is_hashes() => {
+                Ok(Type::BOOL)
+            }
+            (Self::OnList, _) => {
+                Err("`on_list` takes a hash (or an array of hashes) and a `hex` list root".into())
+            }
+            (Self::Len, [Type::Array(_) | Type::List(_)]) | (Self::Count, [Type::Array(_)]) => {
+                Ok(Type::NUMBER)
+            }
+            (Self::Len, _) => Err("`len` takes one array".into()),
+            (Self::Count, _) => Err("`count` takes one array of scalars".into()),
             (Self::Sum, [Type::Array(s @ (Scalar::Number | Scalar::Duration))]) => {
                 Ok(Type::Scalar(*s))
             }
@@ -138,11 +155,11 @@ impl UnOp {
 
     /// The result type, or `None` when the operand does not fit.
     #[must_use]
-    pub const fn result_type(self, t: Type) -> Option<Type> {
+    pub const fn result_type(self, t: &Type) -> Option<Type> {
         match (self, t) {
-            (Self::Not, Type::BOOL) => Some(Type::BOOL),
+            (Self::Not, Type::Scalar(Scalar::Bool)) => Some(Type::BOOL),
             (Self::Neg, Type::Scalar(s @ (Scalar::Number | Scalar::Duration))) => {
-                Some(Type::Scalar(s))
+                Some(Type::Scalar(*s))
             }
             _ => None,
         }
@@ -176,11 +193,13 @@ pub enum BinOp {
     And,
     /// `or`
     Or,
+    /// `x in xs`: the value is an item of the array (IR v1.1).
+    In,
 }
 
 impl BinOp {
     /// Every operator.
-    pub const ALL: [BinOp; 12] = [
+    pub const ALL: [BinOp; 13] = [
         Self::Add,
         Self::Sub,
         Self::Mul,
@@ -193,6 +212,7 @@ impl BinOp {
         Self::Ge,
         Self::And,
         Self::Or,
+        Self::In,
     ];
 
     /// The symbol used in source and IR.
@@ -211,6 +231,7 @@ impl BinOp {
             Self::Ge => ">=",
             Self::And => "and",
             Self::Or => "or",
+            Self::In => "in",
         }
     }
 
@@ -220,7 +241,7 @@ impl BinOp {
         match self {
             Self::Or => 1,
             Self::And => 2,
-            Self::Eq | Self::Ne | Self::Lt | Self::Le | Self::Gt | Self::Ge => 3,
+            Self::Eq | Self::Ne | Self::Lt | Self::Le | Self::Gt | Self::Ge | Self::In => 3,
             Self::Add | Self::Sub => 4,
             Self::Mul | Self::Div => 5,
         }
@@ -228,11 +249,18 @@ impl BinOp {
 
     /// The result type, or `None` when the operands do not fit.
     #[must_use]
-    pub fn result_type(self, l: Type, r: Type) -> Option<Type> {
+    pub fn result_type(self, l: &Type, r: &Type) -> Option<Type> {
         use Scalar::{Bool, Date, Duration as Dur, Number as Num};
+        if self == Self::In {
+            return match (l, r) {
+                (Type::Scalar(a), Type::Array(b)) if a == b => Some(Type::BOOL),
+                _ => None,
+            };
+        }
         let (Type::Scalar(a), Type::Scalar(b)) = (l, r) else {
             return None;
         };
+        let (a, b) = (*a, *b);
         let s = match (self, a, b) {
             (Self::And | Self::Or, Bool, Bool) => Bool,
             (Self::Eq | Self::Ne, a, b) if a == b => Bool,
@@ -253,6 +281,69 @@ impl BinOp {
     }
 }
 
+/// A CEL macro over an array: `xs.all(x, p)` and its kin (IR v1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Macro {
+    /// `xs.all(x, p)`: `p` holds for every item (true for an empty array).
+    All,
+    /// `xs.exists(x, p)`: `p` holds for at least one item (false for an empty array).
+    Exists,
+    /// `xs.exists_one(x, p)`: `p` holds for exactly one item.
+    ExistsOne,
+    /// `xs.filter(x, p)`: the items for which `p` holds, in order.
+    Filter,
+    /// `xs.map(x, e)`: `e` of each item, in order.
+    Map,
+}
+
+impl Macro {
+    /// Every macro.
+    pub const ALL: [Macro; 5] = [
+        Self::All,
+        Self::Exists,
+        Self::ExistsOne,
+        Self::Filter,
+        Self::Map,
+    ];
+
+    /// The name used in source and IR.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Exists => "exists",
+            Self::ExistsOne => "exists_one",
+            Self::Filter => "filter",
+            Self::Map => "map",
+        }
+    }
+
+    /// Looks a macro up by name.
+    #[must_use]
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    /// The result type for a range of type `range` and a body of type `body`.
+    ///
+    /// # Errors
+    /// A message saying what the macro takes.
+    pub fn result_type(self, range: &Type, body: &Type) -> Result<Type, String> {
+        let n = self.name();
+        if range.item().is_none() {
+            return Err(format!("`{n}` applies to an array, not to `{range}`"));
+        }
+        match self {
+            Self::Map => Ok(Type::array_of(body.clone())),
+            _ if *body != Type::BOOL => Err(format!(
+                "the condition of `{n}` must be `bool`, found `{body}`"
+            )),
+            Self::Filter => Ok(range.clone()),
+            Self::All | Self::Exists | Self::ExistsOne => Ok(Type::BOOL),
+        }
+    }
+}
+
 /// A typed expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
@@ -263,6 +354,13 @@ pub enum Expr {
         /// Input name.
         name: String,
         /// Declared type.
+        ty: Type,
+    },
+    /// The variable a macro or an `each` rule binds (IR v1.1).
+    Local {
+        /// Its name.
+        name: String,
+        /// Its type: the item type of the array it ranges over.
         ty: Type,
     },
     /// A function call.
@@ -294,6 +392,58 @@ pub enum Expr {
         /// Result type.
         ty: Type,
     },
+    /// `r.name`: a field of a record (IR v1.1).
+    Field {
+        /// The record.
+        arg: Box<Expr>,
+        /// The field's name.
+        name: String,
+        /// The field's position in the record type (derived from `arg`'s type).
+        index: usize,
+        /// The field's type.
+        ty: Type,
+    },
+    /// `has(r.name)`: an optional field is present (IR v1.1).
+    Has {
+        /// The record.
+        arg: Box<Expr>,
+        /// The field's name.
+        name: String,
+        /// The field's position in the record type.
+        index: usize,
+    },
+    /// `range.mac(var, body)` (IR v1.1).
+    Macro {
+        /// Which macro.
+        mac: Macro,
+        /// The name bound to each item in `body`.
+        var: String,
+        /// The array.
+        range: Box<Expr>,
+        /// The condition or, for `map`, the value.
+        body: Box<Expr>,
+        /// Result type.
+        ty: Type,
+    },
+}
+
+/// Which field of a record type `arg` names `name`: its index and type.
+///
+/// # Errors
+/// When `record` is not a record type or has no such field (the message names the fields).
+pub fn field_of(record: &Type, name: &str) -> Result<(usize, crate::types::Field), String> {
+    let Type::Record(r) = record else {
+        return Err(format!("`.{name}` needs a record, found `{record}`"));
+    };
+    r.field(name).map(|(i, f)| (i, f.clone())).ok_or_else(|| {
+        let names = r.names();
+        let hint = crate::policy::decode::suggest(name, names.iter().copied())
+            .map_or(String::new(), |s| format!("did you mean `{s}`? "));
+        format!(
+            "the record has no field `{name}`; {hint}its fields are {}",
+            names.join(", ")
+        )
+    })
 }
 
 impl Expr {
@@ -302,50 +452,104 @@ impl Expr {
     pub fn ty(&self) -> Type {
         match self {
             Self::Lit(l) => Type::Scalar(l.scalar()),
+            Self::Has { .. } => Type::BOOL,
             Self::Var { ty, .. }
+            | Self::Local { ty, .. }
             | Self::Call { ty, .. }
             | Self::Unary { ty, .. }
-            | Self::Binary { ty, .. } => *ty,
+            | Self::Binary { ty, .. }
+            | Self::Field { ty, .. }
+            | Self::Macro { ty, .. } => ty.clone(),
         }
     }
 
-    /// Calls `f` on every variable name, in order.
-    pub fn visit_vars<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
+    /// The direct children, in order.
+    fn children(&self) -> Vec<&Self> {
         match self {
-            Self::Lit(_) => {}
-            Self::Var { name, .. } => f(name),
-            Self::Call { args, .. } => args.iter().for_each(|a| a.visit_vars(f)),
-            Self::Unary { arg, .. } => arg.visit_vars(f),
-            Self::Binary { lhs, rhs, .. } => {
-                lhs.visit_vars(f);
-                rhs.visit_vars(f);
+            Self::Lit(_) | Self::Var { .. } | Self::Local { .. } => Vec::new(),
+            Self::Call { args, .. } => args.iter().collect(),
+            Self::Unary { arg, .. } | Self::Field { arg, .. } | Self::Has { arg, .. } => {
+                vec![arg]
             }
+            Self::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            Self::Macro { range, body, .. } => vec![range, body],
         }
     }
 
-    /// True when the value depends on neither inputs nor `now()`.
+    /// Calls `f` on this node and every node below it, parents first.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Self)) {
+        f(self);
+        for c in self.children() {
+            c.walk(f);
+        }
+    }
+
+    /// True when the tree names a variable bound by a macro or an `each` rule.
+    #[must_use]
+    pub fn has_locals(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| found |= matches!(e, Self::Local { .. }));
+        found
+    }
+
+    /// Calls `f` on every input name, in order.
+    pub fn visit_vars<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
+        if let Self::Var { name, .. } = self {
+            f(name);
+        }
+        for c in self.children() {
+            c.visit_vars(f);
+        }
+    }
+
+    /// True when the value depends on neither inputs, bound variables, lists nor `now()`.
     #[must_use]
     pub fn is_constant(&self) -> bool {
         match self {
-            Self::Lit(_) => true,
-            Self::Var { .. } => false,
-            Self::Call { func, args, .. } => {
-                *func != Func::Now && args.iter().all(Self::is_constant)
-            }
-            Self::Unary { arg, .. } => arg.is_constant(),
-            Self::Binary { lhs, rhs, .. } => lhs.is_constant() && rhs.is_constant(),
+            Self::Var { .. } | Self::Local { .. } => false,
+            Self::Call {
+                func: Func::Now | Func::OnList,
+                ..
+            } => false,
+            _ => self.children().into_iter().all(Self::is_constant),
         }
     }
 
+    /// True when the tree uses a form of IR v1.1 (records, macros, `in`, `on_list`).
+    #[must_use]
+    pub fn uses_v1_1(&self) -> bool {
+        let own = match self {
+            Self::Local { .. } | Self::Field { .. } | Self::Has { .. } | Self::Macro { .. } => true,
+            Self::Call {
+                func: Func::OnList, ..
+            }
+            | Self::Binary { op: BinOp::In, .. } => true,
+            other => !other.ty().is_v1(),
+        };
+        own || self.children().into_iter().any(Self::uses_v1_1)
+    }
+
     /// Checks that every node's recorded type follows from its children (for IR that was
-    /// read from JSON rather than produced by the compiler). Variables are checked against
-    /// `input_type`.
+    /// read from JSON rather than produced by the compiler). Inputs are checked against
+    /// `input_type`, bound variables against the macro that binds them.
     ///
     /// # Errors
     /// A message naming the first inconsistent node.
     pub fn check_types(&self, input_type: &impl Fn(&str) -> Option<Type>) -> Result<(), String> {
-        let expect = |want: Option<Type>, got: Type, what: &str| match want {
-            Some(w) if w == got => Ok(()),
+        self.check_in(input_type, &mut Vec::new())
+    }
+
+    /// [`check_types`](Self::check_types) with the variables bound around this node.
+    ///
+    /// # Errors
+    /// As [`check_types`](Self::check_types).
+    pub fn check_in(
+        &self,
+        input_type: &impl Fn(&str) -> Option<Type>,
+        locals: &mut Vec<(String, Type)>,
+    ) -> Result<(), String> {
+        let expect = |want: Option<Type>, got: &Type, what: &str| match want {
+            Some(w) if w == *got => Ok(()),
             _ => Err(format!(
                 "{what} is recorded as `{got}`, which its operands do not give"
             )),
@@ -359,26 +563,75 @@ impl Expr {
                 )),
                 None => Err(format!("input `{name}` is not declared")),
             },
+            Self::Local { name, ty } => match locals.iter().rev().find(|(n, _)| n == name) {
+                Some((_, t)) if t == ty => Ok(()),
+                Some((_, t)) => Err(format!("`{name}` is bound as `{t}` but used as `{ty}`")),
+                None => Err(format!("`{name}` is not bound by an enclosing macro")),
+            },
             Self::Call { func, args, ty } => {
-                args.iter().try_for_each(|a| a.check_types(input_type))?;
+                args.iter()
+                    .try_for_each(|a| a.check_in(input_type, locals))?;
                 let tys: Vec<Type> = args.iter().map(Self::ty).collect();
                 expect(
                     func.result_type(&tys).ok(),
-                    *ty,
+                    ty,
                     &format!("`{}()`", func.name()),
                 )
             }
             Self::Unary { op, arg, ty } => {
-                arg.check_types(input_type)?;
-                expect(op.result_type(arg.ty()), *ty, &format!("`{}`", op.name()))
+                arg.check_in(input_type, locals)?;
+                expect(op.result_type(&arg.ty()), ty, &format!("`{}`", op.name()))
             }
             Self::Binary { op, lhs, rhs, ty } => {
-                lhs.check_types(input_type)?;
-                rhs.check_types(input_type)?;
+                lhs.check_in(input_type, locals)?;
+                rhs.check_in(input_type, locals)?;
                 expect(
-                    op.result_type(lhs.ty(), rhs.ty()),
-                    *ty,
+                    op.result_type(&lhs.ty(), &rhs.ty()),
+                    ty,
                     &format!("`{}`", op.symbol()),
+                )
+            }
+            Self::Field {
+                arg,
+                name,
+                index,
+                ty,
+            } => {
+                arg.check_in(input_type, locals)?;
+                let (i, f) = field_of(&arg.ty(), name)?;
+                if i != *index {
+                    return Err(format!("field `{name}` is not at position {index}"));
+                }
+                expect(Some(f.ty), ty, &format!("`.{name}`"))
+            }
+            Self::Has { arg, name, index } => {
+                arg.check_in(input_type, locals)?;
+                let (i, f) = field_of(&arg.ty(), name)?;
+                if i != *index || !f.optional {
+                    return Err(format!("`has()` needs an optional field, `{name}` is not"));
+                }
+                Ok(())
+            }
+            Self::Macro {
+                mac,
+                var,
+                range,
+                body,
+                ty,
+            } => {
+                range.check_in(input_type, locals)?;
+                let item = range
+                    .ty()
+                    .item()
+                    .ok_or_else(|| format!("`{}` ranges over a non-array", mac.name()))?;
+                locals.push((var.clone(), item));
+                let inner = body.check_in(input_type, locals);
+                locals.pop();
+                inner?;
+                expect(
+                    mac.result_type(&range.ty(), &body.ty()).ok(),
+                    ty,
+                    &format!("`{}`", mac.name()),
                 )
             }
         }

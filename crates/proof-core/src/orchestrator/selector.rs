@@ -52,12 +52,15 @@ pub trait RuleSelector {
     fn cost(&self, rule: &Rule) -> u32;
 }
 
-/// The default cost of an op.
+/// The default cost of an op: a comparison 1, a list lookup 2, an `each` rule (which
+/// evaluates its conditions once per item) 3. Costs are per rule, not per item; a weights
+/// file can say more for a context with many items.
 #[must_use]
 pub const fn default_cost(op: Op) -> u32 {
     match op {
         Op::Membership | Op::NonMembership => 2,
         Op::Eq | Op::Neq | Op::RangeMin | Op::RangeMax => 1,
+        Op::Each => 3,
     }
 }
 

@@ -3,7 +3,8 @@
 
 use crate::diag::Span;
 use crate::ir::{LegalBasis, Severity};
-use crate::types::Type;
+use crate::types::{Record, Type};
+use std::sync::Arc;
 
 /// A string from the source with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,10 +48,27 @@ pub struct RuleAst {
     pub lhs: Option<ExprSrc>,
     /// Right operand.
     pub rhs: Option<ExprSrc>,
+    /// `over`, `as`, `where`, `holds` of an `each` rule.
+    pub each: Option<EachAst>,
+    /// The field naming a failing item.
+    pub key: Option<Text>,
     /// Severity (default `fail`).
     pub severity: Severity,
     /// Free text.
     pub description: Option<String>,
+}
+
+/// The parts of an `each` rule, each `None` when missing or malformed (reported).
+#[derive(Clone, Debug)]
+pub struct EachAst {
+    /// The array.
+    pub over: Option<ExprSrc>,
+    /// The name bound to each item.
+    pub var: Option<Text>,
+    /// Which items the rule applies to.
+    pub filter: Option<ExprSrc>,
+    /// What must hold of each.
+    pub holds: Option<ExprSrc>,
 }
 
 /// A predicate.
@@ -90,6 +108,9 @@ pub struct PolicyAst {
     pub predicates: Vec<PredicateAst>,
     /// Activations in source order.
     pub activations: Vec<ActivationAst>,
+    /// Every record type declared, with its field names in source order (the default key
+    /// of an `each` rule is the first `hex` field as written).
+    pub records: Vec<(Arc<Record>, Vec<String>)>,
     /// Span of the whole document.
     pub span: Option<Span>,
 }

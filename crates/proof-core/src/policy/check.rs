@@ -3,18 +3,22 @@
 //! Consumes a [`PolicyAst`]; parses and type-checks every expression against the declared
 //! inputs, runs the semantic lints (duplicate ids, unknown names, unused inputs, rules that
 //! can never be active) and, when no error was found, lowers the policy to [`Ir`].
+//! Expression typing is in [`expr`].
 
-use super::ast::{ExprSrc, PolicyAst, Text};
+mod expr;
+
+use super::ast::{EachAst, PolicyAst, RuleAst, Text};
 use super::decode::{Decoder, suggest};
-use super::expr::{self, Ast, AstKind};
 use super::yaml::Node;
-use crate::diag::{Code, Span, has_errors};
+use crate::diag::{Code, has_errors};
 use crate::hash;
 use crate::ir::{
-    Activation, Adaptivity, Expr, Func, IR_VERSION, InputDecl, Ir, Lit, Op, Predicate, Rule,
+    Activation, Adaptivity, Each, InputDecl, Ir, Lit, Op, Predicate, Rule, keyed_range,
 };
-use crate::types::Type;
+use crate::types::{Record, Scalar, Type};
+use expr::hint;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 struct Checker<'d, 's> {
     d: &'d mut Decoder<'s>,
@@ -24,6 +28,10 @@ struct Checker<'d, 's> {
     used: BTreeSet<String>,
     /// An expression did not parse, so which inputs it uses is unknown.
     unparsed: bool,
+    /// Names bound by enclosing macros and `each` rules, innermost last.
+    locals: Vec<(String, Type)>,
+    /// Record types with their fields in source order.
+    records: Vec<(Arc<Record>, Vec<String>)>,
 }
 
 /// Checks `ast` and lowers it; `None` when any error was reported.
@@ -31,7 +39,7 @@ pub fn check(d: &mut Decoder<'_>, ast: &PolicyAst, doc: &Node) -> Option<Ir> {
     let inputs = ast
         .inputs
         .iter()
-        .filter_map(|i| i.ty.map(|t| (i.name.value.clone(), t)))
+        .filter_map(|i| i.ty.clone().map(|t| (i.name.value.clone(), t)))
         .collect();
     let declared = ast.inputs.iter().map(|i| i.name.value.clone()).collect();
     let mut c = Checker {
@@ -40,6 +48,8 @@ pub fn check(d: &mut Decoder<'_>, ast: &PolicyAst, doc: &Node) -> Option<Ir> {
         declared,
         used: BTreeSet::new(),
         unparsed: false,
+        locals: Vec::new(),
+        records: ast.records.clone(),
     };
     let rules = c.rules(ast);
     let predicates = c.predicates(ast);
@@ -80,32 +90,178 @@ impl Checker<'_, '_> {
                 }
                 op
             });
-            let lhs = r.lhs.as_ref().and_then(|e| self.expr(e));
-            let rhs = r.rhs.as_ref().and_then(|e| self.expr(e));
-            let (Some(op), Some(lhs), Some(rhs)) = (op, lhs, rhs) else {
-                out.push(None);
-                continue;
+            let rule = match (op, &r.each) {
+                (Some(Op::Each), Some(each)) => self.each_rule(r, each),
+                (Some(op), _) if op != Op::Each => self.operands_rule(r, op),
+                // The op is unknown: type what there is, for its errors and for the inputs
+                // it uses.
+                _ => {
+                    for e in r.lhs.iter().chain(&r.rhs) {
+                        self.expr(e);
+                    }
+                    None
+                }
             };
-            if let Err(m) = op.check(lhs.ty(), rhs.ty()) {
-                let span = r.op.as_ref().map(|t| t.span);
-                self.d.report(
-                    Code::TypeMismatch,
-                    format!("rule `{}`: {m}", r.id.value),
-                    span,
-                );
-                out.push(None);
-                continue;
-            }
-            out.push(Some(Rule {
-                id: r.id.value.clone(),
-                op,
-                lhs,
-                rhs,
-                severity: r.severity,
-                description: r.description.clone(),
-            }));
+            out.push(rule);
         }
         out
+    }
+
+    /// A rule with `lhs` and `rhs`.
+    fn operands_rule(&mut self, r: &RuleAst, op: Op) -> Option<Rule> {
+        let lhs = r.lhs.as_ref().and_then(|e| self.expr(e));
+        let rhs = r.rhs.as_ref().and_then(|e| self.expr(e));
+        let (lhs, rhs) = (lhs?, rhs?);
+        if let Err(m) = op.check(&lhs.ty(), &rhs.ty()) {
+            let span = r.op.as_ref().map(|t| t.span);
+            self.d.report(
+                Code::TypeMismatch,
+                format!("rule `{}`: {m}", r.id.value),
+                span,
+            );
+            return None;
+        }
+        let key = match keyed_range(&lhs) {
+            Some(item) if matches!(op, Op::Membership | Op::NonMembership) => self.key(r, &item)?,
+            _ => {
+                if let Some(k) = &r.key {
+                    self.d.report(
+                        Code::WrongShape,
+                        format!(
+                            "rule `{}`: `key` applies to `each` rules and to membership rules whose `lhs` maps records (`xs.map(x, x.ids)`)",
+                            r.id.value
+                        ),
+                        Some(k.span),
+                    );
+                    return None;
+                }
+                None
+            }
+        };
+        Some(Rule {
+            id: r.id.value.clone(),
+            op,
+            lhs: Some(lhs),
+            rhs: Some(rhs),
+            each: None,
+            key,
+            severity: r.severity,
+            description: r.description.clone(),
+        })
+    }
+
+    fn each_rule(&mut self, r: &RuleAst, each: &EachAst) -> Option<Rule> {
+        let over = self.expr(each.over.as_ref()?)?;
+        let Some(item) = over.ty().item() else {
+            let msg = format!(
+                "rule `{}`: `over` must be an array, `{over}` is `{}`",
+                r.id.value,
+                over.ty()
+            );
+            let span = each.over.as_ref().map(|o| o.span);
+            self.d.report(Code::TypeMismatch, msg, span);
+            return None;
+        };
+        let var = each.var.as_ref()?;
+        if !self.bind(&var.value, item.clone(), var.span) {
+            return None;
+        }
+        let cond = |c: &mut Self, src: &super::ast::ExprSrc, what: &str| {
+            let e = c.expr(src)?;
+            if e.ty() == Type::BOOL {
+                Some(e)
+            } else {
+                let msg = format!(
+                    "rule `{}`: `{what}` must be `bool`, `{}` is `{}`",
+                    r.id.value,
+                    src.text,
+                    e.ty()
+                );
+                c.d.report(Code::TypeMismatch, msg, Some(src.span));
+                None
+            }
+        };
+        let filter = each.filter.as_ref().map(|w| cond(self, w, "where"));
+        let holds = each.holds.as_ref().and_then(|h| cond(self, h, "holds"));
+        self.unbind();
+        let filter = match filter {
+            Some(None) => return None,
+            Some(Some(e)) => Some(e),
+            None => None,
+        };
+        let holds = holds?;
+        let key = self.key(r, &item)?;
+        Some(Rule {
+            id: r.id.value.clone(),
+            op: Op::Each,
+            lhs: None,
+            rhs: None,
+            each: Some(Each {
+                over,
+                var: var.value.clone(),
+                filter,
+                holds,
+            }),
+            key,
+            severity: r.severity,
+            description: r.description.clone(),
+        })
+    }
+
+    /// The key field of a rule over items of type `item`: the declared `key`, else the
+    /// first required `hex` field as written, else none (items are named by index).
+    /// `None` when a declared key does not fit (reported).
+    #[expect(clippy::option_option, reason = "outer: error reported; inner: no key")]
+    fn key(&mut self, r: &RuleAst, item: &Type) -> Option<Option<String>> {
+        let Type::Record(rec) = item else {
+            if let Some(k) = &r.key {
+                let msg = format!(
+                    "rule `{}`: `key` needs items that are records, these are `{item}`",
+                    r.id.value
+                );
+                self.d.report(Code::TypeMismatch, msg, Some(k.span));
+                return None;
+            }
+            return Some(None);
+        };
+        let fits = |f: &crate::types::Field| {
+            !f.optional && matches!(f.ty, Type::Scalar(Scalar::Hex | Scalar::String))
+        };
+        if let Some(k) = &r.key {
+            return match rec.field(&k.value) {
+                Some((_, f)) if fits(f) => Some(Some(k.value.clone())),
+                Some(_) => {
+                    let msg = format!(
+                        "rule `{}`: key field `{}` must be a required `hex` or `string` field",
+                        r.id.value, k.value
+                    );
+                    self.d.report(Code::TypeMismatch, msg, Some(k.span));
+                    None
+                }
+                None => {
+                    let msg = format!(
+                        "rule `{}`: the items have no field `{}`{}; their fields are {}",
+                        r.id.value,
+                        k.value,
+                        hint(&k.value, rec.names().into_iter()),
+                        rec.names().join(", ")
+                    );
+                    self.d.report(Code::UnknownRecordField, msg, Some(k.span));
+                    None
+                }
+            };
+        }
+        let order = self
+            .records
+            .iter()
+            .find(|(x, _)| x == rec)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| rec.names().into_iter().map(str::to_owned).collect());
+        let first_hex = order.into_iter().find(|n| {
+            rec.field(n)
+                .is_some_and(|(_, f)| !f.optional && f.ty == Type::HEX)
+        });
+        Some(first_hex)
     }
 
     fn predicates(&mut self, ast: &PolicyAst) -> Vec<Option<Predicate>> {
@@ -124,7 +280,27 @@ impl Checker<'_, '_> {
                 .as_ref()
                 .and_then(|e| self.expr(e).map(|x| (x, e.span)));
             out.push(e.and_then(|(expr, span)| {
-                if expr.ty() == Type::BOOL {
+                let mut lists = false;
+                expr.walk(&mut |x| {
+                    lists |= matches!(
+                        x,
+                        crate::ir::Expr::Call {
+                            func: crate::ir::Func::OnList,
+                            ..
+                        }
+                    );
+                });
+                if lists {
+                    self.d.report(
+                        Code::TypeMismatch,
+                        format!(
+                            "predicate `{}` calls `on_list`: predicates decide which rules run and see no lists; check lists in a rule",
+                            p.id.value
+                        ),
+                        Some(span),
+                    );
+                    None
+                } else if expr.ty() == Type::BOOL {
                     Some(Predicate {
                         id: p.id.value.clone(),
                         expr,
@@ -224,139 +400,6 @@ impl Checker<'_, '_> {
             }
         }
     }
-
-    fn expr(&mut self, src: &ExprSrc) -> Option<Expr> {
-        match expr::parse(&src.text) {
-            Ok(ast) => self.type_of(&ast, src),
-            Err(e) => {
-                self.unparsed = true;
-                let code = if e.literal {
-                    Code::InvalidLiteral
-                } else {
-                    Code::ExpressionSyntax
-                };
-                let span = sub_span(self.d.src, src, e.span);
-                self.d.report(
-                    code,
-                    format!("in `{}`: {}", src.text, e.message),
-                    Some(span),
-                );
-                None
-            }
-        }
-    }
-
-    fn mismatch(&mut self, src: &ExprSrc, at: (usize, usize), msg: String) -> Option<Expr> {
-        let span = sub_span(self.d.src, src, at);
-        self.d.report(Code::TypeMismatch, msg, Some(span));
-        None
-    }
-
-    fn type_of(&mut self, a: &Ast, src: &ExprSrc) -> Option<Expr> {
-        match &a.kind {
-            AstKind::Number(n) => Some(Expr::Lit(Lit::Number(*n))),
-            AstKind::Str(s) => Some(Expr::Lit(Lit::String(s.clone()))),
-            AstKind::Bool(b) => Some(Expr::Lit(Lit::Bool(*b))),
-            AstKind::Date(d) => Some(Expr::Lit(Lit::Date(*d))),
-            AstKind::Duration(d) => Some(Expr::Lit(Lit::Duration(*d))),
-            AstKind::Ident(name) => {
-                if let Some(ty) = self.inputs.get(name) {
-                    self.used.insert(name.clone());
-                    return Some(Expr::Var {
-                        name: name.clone(),
-                        ty: *ty,
-                    });
-                }
-                if self.declared.contains(name) {
-                    return None;
-                }
-                let hint = hint(name, self.inputs.keys().map(String::as_str));
-                let span = sub_span(self.d.src, src, a.span);
-                self.d.report(
-                    Code::UnknownInput,
-                    format!("`{name}` is not a declared input{hint}"),
-                    Some(span),
-                );
-                None
-            }
-            AstKind::Call(name, nspan, args) => {
-                let typed: Vec<Option<Expr>> = args.iter().map(|x| self.type_of(x, src)).collect();
-                let Some(func) = Func::from_name(name) else {
-                    let names = Func::ALL.map(Func::name);
-                    let span = sub_span(self.d.src, src, *nspan);
-                    self.d.report(
-                        Code::UnknownFunction,
-                        format!(
-                            "unknown function `{name}`; functions are {}",
-                            names.join(", ")
-                        ),
-                        Some(span),
-                    );
-                    return None;
-                };
-                let args: Vec<Expr> = typed.into_iter().collect::<Option<_>>()?;
-                let tys: Vec<Type> = args.iter().map(Expr::ty).collect();
-                match func.result_type(&tys) {
-                    Ok(ty) => Some(Expr::Call { func, args, ty }),
-                    Err(m) => {
-                        let found = tys
-                            .iter()
-                            .map(|t| format!("`{t}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        self.mismatch(src, a.span, format!("{m}; found ({found})"))
-                    }
-                }
-            }
-            AstKind::Unary(op, x) => {
-                let arg = self.type_of(x, src)?;
-                match op.result_type(arg.ty()) {
-                    Some(ty) => Some(Expr::Unary {
-                        op: *op,
-                        arg: Box::new(arg),
-                        ty,
-                    }),
-                    None => {
-                        let msg = format!("`{}` does not apply to `{}`", op.name(), arg.ty());
-                        self.mismatch(src, a.span, msg)
-                    }
-                }
-            }
-            AstKind::Binary(op, l, r) => {
-                let (l, r) = (self.type_of(l, src), self.type_of(r, src));
-                let (l, r) = (l?, r?);
-                match op.result_type(l.ty(), r.ty()) {
-                    Some(ty) => Some(Expr::Binary {
-                        op: *op,
-                        lhs: Box::new(l),
-                        rhs: Box::new(r),
-                        ty,
-                    }),
-                    None => {
-                        let msg = format!(
-                            "`{}` does not apply to `{}` and `{}`",
-                            op.symbol(),
-                            l.ty(),
-                            r.ty()
-                        );
-                        self.mismatch(src, a.span, msg)
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn hint<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    suggest(name, candidates).map_or(String::new(), |s| format!("; did you mean `{s}`?"))
-}
-
-/// Maps a byte range inside expression text to a source span.
-fn sub_span(src: &str, e: &ExprSrc, (a, b): (usize, usize)) -> Span {
-    match e.body {
-        Some(body) => Span::at(src, body + a, b.saturating_sub(a)),
-        None => e.span,
-    }
 }
 
 fn lower(
@@ -378,7 +421,7 @@ fn lower(
         .inputs
         .iter()
         .filter_map(|i| {
-            i.ty.map(|ty| {
+            i.ty.clone().map(|ty| {
                 (
                     i.name.value.clone(),
                     InputDecl {
@@ -398,7 +441,7 @@ fn lower(
         })
         .collect();
     let mut ir = Ir {
-        ir_version: IR_VERSION.to_owned(),
+        ir_version: String::new(),
         policy_id: text(&ast.id)?,
         version: text(&ast.version)?,
         policy_hash,
@@ -412,6 +455,7 @@ fn lower(
         },
         ir_hash: String::new(),
     };
+    ir.ir_version = ir.required_version().to_owned();
     match ir.compute_hash() {
         Ok(h) => ir.ir_hash = h,
         Err(e) => {

@@ -2,13 +2,14 @@
 //!
 //! Consumes a [`Node`]; produces a [`PolicyAst`] plus structural diagnostics (unknown,
 //! missing and duplicate fields, wrong shapes). Decoding goes on after a problem so one
-//! run reports as much as it can.
+//! run reports as much as it can. Input types, records included, are in [`inputs`].
 
-use super::ast::{ActivationAst, ExprSrc, InputAst, PolicyAst, PredicateAst, RuleAst, Text};
+mod inputs;
+
+use super::ast::{ActivationAst, EachAst, ExprSrc, PolicyAst, PredicateAst, RuleAst, Text};
 use super::yaml::{Node, NodeKind};
 use crate::diag::{Code, Diagnostic, Span};
 use crate::ir::{LegalBasis, Severity};
-use crate::types::{Scalar, Type};
 use std::collections::BTreeMap;
 
 /// Collects diagnostics while decoding.
@@ -284,113 +285,60 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    fn inputs(&mut self, node: &Node, p: &mut PolicyAst) {
-        let NodeKind::Map(pairs) = &node.kind else {
-            self.report(
-                Code::WrongShape,
-                format!(
-                    "`inputs` must be a mapping of name to type, found {}",
-                    node.kind.describe()
-                ),
-                Some(node.span),
-            );
-            return;
-        };
-        let mut seen = BTreeMap::new();
-        for (k, v) in pairs {
-            if seen.insert(k.name.clone(), ()).is_some() {
-                self.report(
-                    Code::DuplicateKey,
-                    format!("input `{}` is declared twice", k.name),
-                    Some(k.span),
-                );
-                continue;
-            }
-            if let Err(m) = check_ident(&k.name, "input") {
-                self.report(Code::InvalidIdentifier, m, Some(k.span));
-            } else if k.name == "as_of" {
-                self.report(
-                    Code::InvalidIdentifier,
-                    "`as_of` is reserved for the evaluation time; name the input differently",
-                    Some(k.span),
-                );
-            }
-            let what = format!("input `{}`", k.name);
-            let Some(f) = self.fields(v, &what, &["type", "items", "description"], &["type"])
-            else {
-                continue;
-            };
-            let ty = self.input_type(&f, &what);
-            let description = f
-                .get("description")
-                .and_then(|n| self.text(n, "`description`"))
-                .map(|t| t.value);
-            p.inputs.push(InputAst {
-                name: Text {
-                    value: k.name.clone(),
-                    span: k.span,
-                },
-                ty,
-                description,
-            });
-        }
-    }
-
-    fn input_type(&mut self, f: &Fields<'_>, what: &str) -> Option<Type> {
-        let ty = f.get("type").and_then(|n| self.text(n, "`type`"))?;
-        let items = f.get("items").and_then(|n| self.text(n, "`items`"));
-        let scalar = |d: &mut Self, t: &Text| {
-            let s = Scalar::from_name(&t.value);
-            if s.is_none() {
-                let names = ["number", "string", "bool", "hex", "date", "duration"];
-                let hint = suggest(&t.value, names.into_iter())
-                    .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-                d.report(
-                    Code::UnknownType,
-                    format!("unknown type `{}` for {what}{hint}", t.value),
-                    Some(t.span),
-                );
-            }
-            s
-        };
-        match (ty.value.as_str(), items) {
-            ("array", Some(items)) => scalar(self, &items).map(Type::Array),
-            ("array", None) => {
-                self.report(
-                    Code::MissingField,
-                    format!("{what} is an array but has no `items` type"),
-                    Some(ty.span),
-                );
-                None
-            }
-            (_, Some(items)) => {
-                self.report(
-                    Code::WrongShape,
-                    format!(
-                        "`items` only applies to arrays; {what} has type `{}`",
-                        ty.value
-                    ),
-                    Some(items.span),
-                );
-                None
-            }
-            (_, None) => match ty.value.parse::<Type>() {
-                Ok(t @ Type::Array(_)) => Some(t),
-                _ => scalar(self, &ty).map(Type::Scalar),
-            },
-        }
-    }
-
     fn rule(&mut self, node: &Node) -> Option<RuleAst> {
-        const RULE: [&str; 6] = ["id", "op", "lhs", "rhs", "severity", "description"];
-        let f = self.fields(node, "a rule", &RULE, &["id", "op", "lhs", "rhs"])?;
+        const RULE: [&str; 11] = [
+            "id",
+            "op",
+            "lhs",
+            "rhs",
+            "over",
+            "as",
+            "where",
+            "holds",
+            "key",
+            "severity",
+            "description",
+        ];
+        let f = self.fields(node, "a rule", &RULE, &["id", "op"])?;
         let id = f.get("id").and_then(|n| self.text(n, "rule `id`"))?;
         if let Err(m) = check_ident(&id.value, "rule id") {
             self.report(Code::InvalidIdentifier, m, Some(id.span));
         }
         let op = f.get("op").and_then(|n| self.text(n, "`op`"));
+        let is_each = op.as_ref().is_some_and(|t| t.value == "each");
+        let (needed, foreign): (&[&str], &[&str]) = if is_each {
+            (&["over", "as", "holds"], &["lhs", "rhs"])
+        } else {
+            (&["lhs", "rhs"], &["over", "as", "where", "holds"])
+        };
+        for r in needed {
+            if !f.contains_key(r) {
+                self.report(
+                    Code::MissingField,
+                    format!("a rule has no `{r}`"),
+                    Some(node.span),
+                );
+            }
+        }
+        let op_name = op.as_ref().map_or("", |t| t.value.as_str());
+        for x in foreign {
+            if let Some(n) = f.get(x) {
+                let hint = if is_each {
+                    "an `each` rule takes `over`, `as`, `where` and `holds`"
+                } else {
+                    "only `op: each` takes `over`, `as`, `where` and `holds`"
+                };
+                self.report(
+                    Code::WrongShape,
+                    format!("`{x}` does not apply to a rule with op `{op_name}`: {hint}"),
+                    Some(n.span),
+                );
+            }
+        }
         let lhs = f.get("lhs").and_then(|n| self.expr_src(n, "`lhs`"));
         let rhs = f.get("rhs").and_then(|n| self.expr_src(n, "`rhs`"));
+        let each = if is_each { self.each(&f) } else { None };
+        let key = f.get("key").and_then(|n| self.text(n, "`key`"));
         let severity = match f.get("severity").and_then(|n| self.text(n, "`severity`")) {
             None => Severity::Fail,
             Some(t) => match t.value.as_str() {
@@ -415,8 +363,28 @@ impl<'s> Decoder<'s> {
             op,
             lhs,
             rhs,
+            each,
+            key,
             severity,
             description,
+        })
+    }
+
+    fn each(&mut self, f: &Fields<'_>) -> Option<EachAst> {
+        let over = f.get("over").and_then(|n| self.expr_src(n, "`over`"));
+        let var = f.get("as").and_then(|n| self.text(n, "`as`"));
+        if let Some(v) = &var
+            && let Err(m) = check_ident(&v.value, "`as` name")
+        {
+            self.report(Code::InvalidIdentifier, m, Some(v.span));
+        }
+        let filter = f.get("where").and_then(|n| self.expr_src(n, "`where`"));
+        let holds = f.get("holds").and_then(|n| self.expr_src(n, "`holds`"));
+        Some(EachAst {
+            over,
+            var,
+            filter,
+            holds,
         })
     }
 
@@ -483,7 +451,7 @@ impl<'s> Decoder<'s> {
     }
 }
 
-const RESERVED: [&str; 5] = ["and", "or", "not", "true", "false"];
+const RESERVED: [&str; 6] = ["and", "or", "not", "in", "true", "false"];
 
 fn check_ident(s: &str, what: &str) -> Result<(), String> {
     let mut chars = s.chars();

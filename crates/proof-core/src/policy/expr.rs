@@ -6,13 +6,17 @@
 //! expr    := and ("or" and)*
 //! and     := not ("and" not)*
 //! not     := "not" not | cmp
-//! cmp     := sum (("==" | "!=" | "<" | "<=" | ">" | ">=") sum)?      -- not chained
+//! cmp     := sum (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in") sum)?   -- not chained
 //! sum     := product (("+" | "-") product)*
 //! product := unary (("*" | "/") unary)*
-//! unary   := "-" unary | atom
+//! unary   := "-" unary | postfix
+//! postfix := atom ("." IDENT | "." IDENT "(" IDENT "," expr ")")*   -- field, macro
 //! atom    := NUMBER | STRING | DATE | DURATION | "true" | "false"
 //!          | IDENT | IDENT "(" (expr ("," expr)*)? ")" | "(" expr ")"
 //! ```
+//!
+//! `has(r.field)` is a call; the macros (`all`, `exists`, `exists_one`, `filter`, `map`)
+//! are the `.IDENT(...)` form, whose first argument is the name each item is bound to.
 //!
 //! `DATE` is `YYYY-MM-DD` written without spaces (`2024 - 01 - 31` is arithmetic);
 //! `DURATION` is an ISO 8601 duration such as `P365D`. Spans are byte ranges in the
@@ -58,6 +62,10 @@ pub enum AstKind {
     Unary(UnOp, Box<Ast>),
     /// A binary operation.
     Binary(BinOp, Box<Ast>, Box<Ast>),
+    /// `base.name`; the name's span.
+    Member(Box<Ast>, String, (usize, usize)),
+    /// `base.name(args)`: a macro; the name's span.
+    Method(Box<Ast>, String, (usize, usize), Vec<Ast>),
 }
 
 /// A syntax error, with what kind it is and where.
@@ -204,11 +212,17 @@ impl Parser {
             Tok::Sym("<=") => BinOp::Le,
             Tok::Sym(">") => BinOp::Gt,
             Tok::Sym(">=") => BinOp::Ge,
+            Tok::Ident(ref w) if w == "in" => BinOp::In,
             _ => return Ok(l),
         };
         self.bump();
         let r = self.sum()?;
-        if let (Tok::Sym(s @ ("==" | "!=" | "<" | "<=" | ">" | ">=")), span) = self.peek() {
+        let again = match self.peek() {
+            (Tok::Sym(s @ ("==" | "!=" | "<" | "<=" | ">" | ">=")), span) => Some((s, span)),
+            (Tok::Ident(w), span) if w == "in" => Some(("in", span)),
+            _ => None,
+        };
+        if let Some((s, span)) = again {
             return Err(err(
                 format!("comparisons do not chain; combine them with `and` (found a second `{s}`)"),
                 span,
@@ -257,7 +271,45 @@ impl Parser {
                 span: full,
             });
         }
-        self.atom()
+        self.postfix()
+    }
+
+    /// An atom followed by field accesses and macro calls. Each link counts as a level of
+    /// nesting, so a long chain is refused like deep parentheses.
+    fn postfix(&mut self) -> Result<Ast, SyntaxError> {
+        let mut e = self.atom()?;
+        let mut levels = 0;
+        while self.at_sym(".") {
+            let (_, dot) = self.bump();
+            self.enter(dot)?;
+            levels += 1;
+            let (tok, nspan) = self.bump();
+            let Tok::Ident(name) = tok else {
+                return Err(err(
+                    format!(
+                        "expected a field or macro name after `.`, found {}",
+                        describe(&tok)
+                    ),
+                    nspan,
+                ));
+            };
+            if self.at_sym("(") {
+                let (args, close) = self.args(&name)?;
+                let span = (e.span.0, close);
+                e = Ast {
+                    kind: AstKind::Method(Box::new(e), name, nspan, args),
+                    span,
+                };
+            } else {
+                let span = (e.span.0, nspan.1);
+                e = Ast {
+                    kind: AstKind::Member(Box::new(e), name, nspan),
+                    span,
+                };
+            }
+        }
+        self.depth -= levels;
+        Ok(e)
     }
 
     fn atom(&mut self) -> Result<Ast, SyntaxError> {
@@ -268,7 +320,7 @@ impl Parser {
             Tok::Date(d) => AstKind::Date(d),
             Tok::Dur(d) => AstKind::Duration(d),
             Tok::Ident(w) if w == "true" || w == "false" => AstKind::Bool(w == "true"),
-            Tok::Ident(w) if matches!(w.as_str(), "and" | "or" | "not") => {
+            Tok::Ident(w) if matches!(w.as_str(), "and" | "or" | "not" | "in") => {
                 return Err(err(format!("expected a value, found `{w}`"), span));
             }
             Tok::Ident(w) => {
@@ -308,8 +360,18 @@ impl Parser {
     }
 
     fn call(&mut self, name: String, name_span: (usize, usize)) -> Result<Ast, SyntaxError> {
-        self.bump();
         self.enter(name_span)?;
+        let (args, close) = self.args(&name)?;
+        self.depth -= 1;
+        Ok(Ast {
+            kind: AstKind::Call(name, name_span, args),
+            span: (name_span.0, close),
+        })
+    }
+
+    /// `(expr, ...)` after a call or macro name: the arguments and the end of the `)`.
+    fn args(&mut self, name: &str) -> Result<(Vec<Ast>, usize), SyntaxError> {
+        self.bump();
         let mut args = Vec::new();
         if !self.at_sym(")") {
             loop {
@@ -321,7 +383,6 @@ impl Parser {
                 break;
             }
         }
-        self.depth -= 1;
         let (close, cspan) = self.bump();
         if close != Tok::Sym(")") {
             return Err(err(
@@ -332,10 +393,7 @@ impl Parser {
                 cspan,
             ));
         }
-        Ok(Ast {
-            kind: AstKind::Call(name, name_span, args),
-            span: (name_span.0, cspan.1),
-        })
+        Ok((args, cspan.1))
     }
 }
 
@@ -357,6 +415,12 @@ mod tests {
             ),
             AstKind::Unary(op, x) => format!("({} {})", op.name(), show(x)),
             AstKind::Binary(op, l, r) => format!("({} {} {})", show(l), op.symbol(), show(r)),
+            AstKind::Member(b, n, _) => format!("{}.{n}", show(b)),
+            AstKind::Method(b, n, _, args) => format!(
+                "{}.{n}({})",
+                show(b),
+                args.iter().map(show).collect::<Vec<_>>().join(",")
+            ),
         }
     }
 
@@ -375,6 +439,26 @@ mod tests {
         assert_eq!(p("2024 - 01 - 31"), "((2024 - 1) - 31)");
         assert_eq!(p("1e6 + 2.5E-3 - 1e+2"), "((1000000 + 0.0025) - 100)");
         assert_eq!(p("max(a, b, 'x\\'y')"), "max(a,b,\"x'y\")");
+        assert_eq!(
+            p("xs.all(s, s.a.b in ys and has(s.c))"),
+            "xs.all(s,((s.a.b in ys) and has(s.c)))"
+        );
+        assert_eq!(p("-a.b * 2"), "((neg a.b) * 2)");
+        assert_eq!(
+            p("xs.filter(x, x.ids.exists(i, i == h)).map(x, x.k)"),
+            "xs.filter(x,x.ids.exists(i,(i == h))).map(x,x.k)"
+        );
+    }
+
+    #[test]
+    fn member_syntax_errors() {
+        assert!(parse("a.").unwrap_err().message.contains("after `.`"));
+        assert!(parse("a.1").is_err());
+        assert!(parse("a in b in c").unwrap_err().message.contains("chain"));
+        let chain = format!("a{}", ".b".repeat(100));
+        assert!(parse(&chain).unwrap_err().message.contains("nested"));
+        let macros = format!("{}true{}", "xs.all(x, ".repeat(60), ")".repeat(60));
+        assert!(parse(&macros).unwrap_err().message.contains("nested"));
     }
 
     #[test]

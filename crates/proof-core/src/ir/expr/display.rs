@@ -27,11 +27,35 @@ impl fmt::Display for Expr {
     }
 }
 
+/// Binding strength of `.` (member access and macros): tighter than any operator.
+const POSTFIX: u8 = 7;
+
 impl Expr {
     fn fmt_prec(&self, f: &mut fmt::Formatter<'_>, outer: u8) -> fmt::Result {
         match self {
             Self::Lit(l) => write!(f, "{l}"),
-            Self::Var { name, .. } => f.write_str(name),
+            Self::Var { name, .. } | Self::Local { name, .. } => f.write_str(name),
+            Self::Field { arg, name, .. } => {
+                arg.fmt_prec(f, POSTFIX)?;
+                write!(f, ".{name}")
+            }
+            Self::Has { arg, name, .. } => {
+                f.write_str("has(")?;
+                arg.fmt_prec(f, POSTFIX)?;
+                write!(f, ".{name})")
+            }
+            Self::Macro {
+                mac,
+                var,
+                range,
+                body,
+                ..
+            } => {
+                range.fmt_prec(f, POSTFIX)?;
+                write!(f, ".{}({var}, ", mac.name())?;
+                body.fmt_prec(f, 0)?;
+                f.write_str(")")
+            }
             Self::Call { func, args, .. } => {
                 write!(f, "{}(", func.name())?;
                 for (i, a) in args.iter().enumerate() {

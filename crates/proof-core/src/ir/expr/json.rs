@@ -1,7 +1,8 @@
 //! The JSON form of expression trees in IR v1 (`docs/ir-v1.md`): `{"lit"}`, `{"var"}`,
-//! `{"call", "args"}`, `{"op", "args"}`, each with its `type`.
+//! `{"call", "args"}`, `{"op", "args"}`, and in IR v1.1 `{"local"}`, `{"field", "args"}`,
+//! `{"has", "args"}`, `{"macro", "var", "args"}`, each with its `type`.
 
-use super::{BinOp, Expr, Func, Lit, UnOp};
+use super::{BinOp, Expr, Func, Lit, Macro, UnOp, field_of};
 use crate::temporal;
 use crate::types::{Scalar, Type};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -23,6 +24,25 @@ impl Expr {
             Self::Binary { op, lhs, rhs, ty } => {
                 json!({"op": op.symbol(), "args": [lhs.to_json(), rhs.to_json()], "type": ty})
             }
+            Self::Local { name, ty } => json!({"local": name, "type": ty}),
+            Self::Field { arg, name, ty, .. } => {
+                json!({"field": name, "args": [arg.to_json()], "type": ty})
+            }
+            Self::Has { arg, name, .. } => {
+                json!({"has": name, "args": [arg.to_json()], "type": Type::BOOL})
+            }
+            Self::Macro {
+                mac,
+                var,
+                range,
+                body,
+                ty,
+            } => json!({
+                "macro": mac.name(),
+                "var": var,
+                "args": [range.to_json(), body.to_json()],
+                "type": ty,
+            }),
         }
     }
 
@@ -65,6 +85,56 @@ impl Expr {
             only(&["var", "type"])?;
             let name = name.as_str().ok_or("`var` must be a string")?.to_owned();
             return Ok(Self::Var { name, ty });
+        }
+        if let Some(name) = obj.get("local") {
+            only(&["local", "type"])?;
+            let name = name.as_str().ok_or("`local` must be a string")?.to_owned();
+            return Ok(Self::Local { name, ty });
+        }
+        for member in ["field", "has"] {
+            let Some(name) = obj.get(member) else {
+                continue;
+            };
+            only(&[member, "args", "type"])?;
+            let name = name
+                .as_str()
+                .ok_or_else(|| format!("`{member}` must be a string"))?
+                .to_owned();
+            let [arg]: [Expr; 1] = args()?
+                .try_into()
+                .map_err(|_| format!("`{member}` takes one argument"))?;
+            let (index, _) = field_of(&arg.ty(), &name)?;
+            let arg = Box::new(arg);
+            return Ok(if member == "has" {
+                Self::Has { arg, name, index }
+            } else {
+                Self::Field {
+                    arg,
+                    name,
+                    index,
+                    ty,
+                }
+            });
+        }
+        if let Some(mac) = obj.get("macro") {
+            only(&["macro", "var", "args", "type"])?;
+            let name = mac.as_str().ok_or("`macro` must be a string")?;
+            let mac = Macro::from_name(name).ok_or_else(|| format!("unknown macro `{name}`"))?;
+            let var = obj
+                .get("var")
+                .and_then(Value::as_str)
+                .ok_or("a macro needs a `var` string")?
+                .to_owned();
+            let [range, body]: [Expr; 2] = args()?
+                .try_into()
+                .map_err(|_| format!("`{name}` takes two arguments"))?;
+            return Ok(Self::Macro {
+                mac,
+                var,
+                range: Box::new(range),
+                body: Box::new(body),
+                ty,
+            });
         }
         if let Some(call) = obj.get("call") {
             only(&["call", "args", "type"])?;

@@ -31,8 +31,8 @@ pub(super) fn lit_err(message: impl Into<String>, span: (usize, usize)) -> Synta
     }
 }
 
-const SYMBOLS: [&str; 14] = [
-    "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", ",", "=",
+const SYMBOLS: [&str; 15] = [
+    "==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", ",", ".", "=",
 ];
 
 pub(super) type Spanned = (Tok, (usize, usize));

@@ -1,0 +1,229 @@
+//! Rules over the items of an array: `each` rules, and membership rules whose left side
+//! maps records to hashes. Both name the failing items in their evidence: index and key,
+//! the first [`MAX_ITEMS`] of them, and how many failed in all.
+
+use super::context::Value;
+use super::expr::{self, Env, Fault, Scope, Val};
+use super::{Evidence, RuleResult, result};
+use crate::ir::{Each, Expr, Lit, Rule};
+use crate::types::Type;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+/// Every hash a membership rule checked, and its failing items.
+pub(super) type Checked = (Vec<[u8; 32]>, Failing);
+
+/// Failing items listed in the evidence; the count covers all of them.
+pub const MAX_ITEMS: usize = 100;
+
+/// Failing items shown in a detail line.
+const DETAIL_ITEMS: usize = 10;
+
+/// A failing item: its position and, when the rule has a key field, that field's value.
+/// Members in name order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ItemRef {
+    /// Position in the array, from 0.
+    pub index: usize,
+    /// The key field's value (a hash as 64 hex digits, or a string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Json>,
+}
+
+/// Collects failing items in order.
+#[derive(Default)]
+pub(super) struct Failing {
+    /// How many failed.
+    pub count: usize,
+    /// The first [`MAX_ITEMS`].
+    pub items: Vec<ItemRef>,
+    /// The first fault met, with the item's index.
+    pub fault: Option<(usize, Fault)>,
+}
+
+impl Failing {
+    fn push(&mut self, index: usize, item: &Val<'_>, key: Option<usize>) {
+        self.count += 1;
+        if self.items.len() < MAX_ITEMS {
+            self.items.push(ItemRef {
+                index,
+                key: key.and_then(|k| key_json(item, k)),
+            });
+        }
+    }
+
+    /// `[17] ab12…, [20] cd34…` for the first few, and how many more.
+    fn shown(&self) -> String {
+        let mut parts: Vec<String> = self
+            .items
+            .iter()
+            .take(DETAIL_ITEMS)
+            .map(|i| match &i.key {
+                Some(Json::String(k)) => format!("[{}] {k}", i.index),
+                Some(k) => format!("[{}] {k}", i.index),
+                None => format!("[{}]", i.index),
+            })
+            .collect();
+        if let Some(more) = self.count.checked_sub(DETAIL_ITEMS).filter(|m| *m > 0) {
+            parts.push(format!(
+                "and {more} more (the first {MAX_ITEMS} in `evidence`)"
+            ));
+        }
+        let mut s = parts.join(", ");
+        if let Some((i, f)) = &self.fault {
+            s.push_str(&format!("; item [{i}] cannot be evaluated: {}", f.0));
+        }
+        s
+    }
+}
+
+/// The index of the key field in the item record type, if the rule has one.
+fn key_index(rule: &Rule, item: Option<Type>) -> Option<usize> {
+    let (Some(k), Some(Type::Record(r))) = (&rule.key, item) else {
+        return None;
+    };
+    r.field(k).map(|(i, _)| i)
+}
+
+fn key_json(item: &Val<'_>, k: usize) -> Option<Json> {
+    let Val::Record(r) = item else {
+        return None;
+    };
+    match r.get(k)? {
+        Some(Value::Scalar(Lit::Hex(h))) => Some(json!(hex::encode(h))),
+        Some(Value::Scalar(Lit::String(s))) => Some(json!(s)),
+        _ => None,
+    }
+}
+
+/// Evaluates an `each` rule.
+pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
+    let over = match expr::eval(&each.over, env) {
+        Ok(v) => v,
+        Err(f) => return result(rule, false, format!("cannot evaluate: {}", f.0), None),
+    };
+    let Some(total) = over.count() else {
+        return result(
+            rule,
+            false,
+            "cannot evaluate: `over` is not an array".into(),
+            None,
+        );
+    };
+    let key = key_index(rule, each.item());
+    let mut scope: Scope<'_, '_> = Vec::with_capacity(4);
+    let mut failing = Failing::default();
+    let mut applied = 0usize;
+    for i in 0..total {
+        let Some(item) = over.item(i) else { break };
+        scope.push((each.var.as_str(), item));
+        // A fault in `where` never switches the check off: the item then applies.
+        let applies = each.filter.as_ref().is_none_or(|w| {
+            !matches!(
+                expr::eval_in(w, env, &mut scope),
+                Ok(Val::Scalar(Lit::Bool(false)))
+            )
+        });
+        if applies {
+            applied += 1;
+            let holds = match expr::eval_in(&each.holds, env, &mut scope) {
+                Ok(Val::Scalar(Lit::Bool(b))) => b,
+                Ok(_) => false,
+                Err(f) => {
+                    failing.fault.get_or_insert((i, f));
+                    false
+                }
+            };
+            if !holds {
+                let item = scope.last().map(|(_, v)| v.clone());
+                if let Some(item) = item {
+                    failing.push(i, &item, key);
+                }
+            }
+        }
+        scope.clear();
+    }
+    let over_text = &each.over;
+    let which = each
+        .filter
+        .as_ref()
+        .map_or(String::new(), |w| format!(" where `{w}`"));
+    let holds = &each.holds;
+    let detail = if failing.count > 0 {
+        format!(
+            "{} of {applied} `{over_text}` items{which} do not hold `{holds}`: {}",
+            failing.count,
+            failing.shown()
+        )
+    } else if applied == 0 && total > 0 {
+        format!("no `{over_text}` item{which} (0 of {total}), so there is nothing to check")
+    } else {
+        format!("all {applied} of {total} `{over_text}` items{which} hold `{holds}`")
+    };
+    let evidence = Evidence::Each {
+        applied,
+        failed: failing.count,
+        items: failing.items,
+        total,
+    };
+    result(rule, failing.count == 0, detail, Some(evidence))
+}
+
+/// For a membership rule whose left side is `range.map(x, body)` over records: every
+/// hash checked, and the items of which a hash is on the list (`non_membership`) or
+/// missing from it (`membership`). `None` when the left side has another shape.
+pub(super) fn membership_items(
+    rule: &Rule,
+    lhs: &Expr,
+    env: &Env<'_>,
+    on_list: &dyn Fn(&[u8; 32]) -> bool,
+    want_in: bool,
+) -> Option<Result<Checked, Fault>> {
+    let Expr::Macro {
+        var, range, body, ..
+    } = lhs
+    else {
+        return None;
+    };
+    let item_ty = crate::ir::keyed_range(lhs)?;
+    let key = key_index(rule, Some(item_ty));
+    Some((|| {
+        let items = expr::eval(range, env)?;
+        let n = items.count().ok_or_else(|| Fault("not an array".into()))?;
+        let mut all = Vec::new();
+        let mut failing = Failing::default();
+        let mut scope: Scope<'_, '_> = Vec::with_capacity(2);
+        for i in 0..n {
+            let Some(item) = items.item(i) else { break };
+            scope.push((var.as_str(), item));
+            let v = expr::eval_in(body, env, &mut scope)?;
+            let mut bad = false;
+            let ok = v.each_hash(&mut |h| {
+                all.push(*h);
+                bad |= on_list(h) != want_in;
+            });
+            if !ok {
+                return Err(Fault("the left side is not hashes".into()));
+            }
+            if bad && let Some((_, item)) = scope.last() {
+                failing.push(i, item, key);
+            }
+            scope.clear();
+        }
+        Ok((all, failing))
+    })())
+}
+
+/// The failing items' part of a membership detail line.
+pub(super) fn membership_suffix(f: &Failing, lhs: &Expr, want_in: bool) -> String {
+    let range = match lhs {
+        Expr::Macro { range, .. } => range.to_string(),
+        other => other.to_string(),
+    };
+    let what = if want_in {
+        "a hash missing from the list"
+    } else {
+        "a hash on the list"
+    };
+    format!("; {} `{range}` items with {what}: {}", f.count, f.shown())
+}
