@@ -9,218 +9,26 @@ mod checked;
 pub mod context;
 pub mod expr;
 mod items;
+mod membership;
 mod pretty;
+mod report;
 
 pub use checked::{CheckedHashes, membership_inputs};
 pub use context::{Context, ContextError, Scanned};
 pub use expr::eval_const;
 pub use items::{ItemRef, MAX_ITEMS};
+pub use report::{Evidence, Matched, Report, RuleResult, Status, SupersededList, Verdict};
 
 use crate::hash::{self, CanonicalError};
 use crate::ir::{Expr, Ir, Lit, Op, Rule, Severity};
 use crate::json::Tree;
-use crate::lists::{RefList, Registry};
+use crate::lists::Registry;
 use crate::orchestrator::{self, Plan, RuleSelector};
 use crate::temporal;
 use expr::{Env, Fault, Val};
-use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// The overall outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Verdict {
-    /// Every active rule passed.
-    #[serde(rename = "OK")]
-    Ok,
-    /// Only `warn` rules failed.
-    #[serde(rename = "WARN")]
-    Warn,
-    /// A `fail` rule failed.
-    #[serde(rename = "FAIL")]
-    Fail,
-}
-
-impl Verdict {
-    /// The name in reports: `OK`, `WARN` or `FAIL`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ok => "OK",
-            Self::Warn => "WARN",
-            Self::Fail => "FAIL",
-        }
-    }
-}
-
-/// One rule's outcome.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The check held.
-    Pass,
-    /// The check did not hold, or could not be evaluated.
-    Fail,
-    /// The rule was not active for this context.
-    Skipped,
-}
-
-impl Status {
-    /// The name in reports: `pass`, `fail` or `skipped`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-            Self::Skipped => "skipped",
-        }
-    }
-}
-
-/// One rule in the report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RuleResult {
-    /// The rule.
-    pub rule_id: String,
-    /// Its outcome.
-    pub status: Status,
-    /// Its severity.
-    pub severity: Severity,
-    /// Why, in words.
-    pub detail: String,
-    /// The values behind the outcome (list, found hashes, compared values).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<Evidence>,
-}
-
-/// The values behind a rule's outcome. Serialised as a JSON object with its members in
-/// name order (as `serde_json` orders a map), which is what reports have always shown: keep
-/// the fields in that order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Evidence {
-    /// A `membership` or `non_membership` check against a reference list.
-    Membership {
-        /// How many hashes were checked.
-        checked: usize,
-        /// With a left side that maps records: how many items have a hash found
-        /// (`non_membership`) or missing (`membership`).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        failed: Option<usize>,
-        /// `non_membership`: the hashes found on the list, hex, sorted.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        found: Option<Vec<String>>,
-        /// With a left side that maps records: the first [`MAX_ITEMS`] of those items.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        items: Option<Vec<ItemRef>>,
-        /// The list's name.
-        list: String,
-        /// `non_membership` against a list that records designations: each found hash with
-        /// the designations it matched (`eu-fsf:EU.3579.2 via imo`), in `found` order.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        matched: Option<Vec<Matched>>,
-        /// `membership`: the hashes missing from the list, hex, sorted.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        missing: Option<Vec<String>>,
-        /// The list's Merkle root, hex.
-        root: String,
-    },
-    /// An `each` rule: how many items it applied to and which of them failed.
-    Each {
-        /// Items that `where` selected (all, without `where`).
-        applied: usize,
-        /// How many of them failed.
-        failed: usize,
-        /// The first [`MAX_ITEMS`] failing items, in order.
-        items: Vec<ItemRef>,
-        /// Items in the array.
-        total: usize,
-    },
-    /// A comparison: the values of both sides.
-    Comparison {
-        /// The left side's value.
-        lhs: Json,
-        /// The right side's value.
-        rhs: Json,
-    },
-}
-
-/// A hash found on a list, and the designations behind it. Members in name order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Matched {
-    /// `DESIGNATION via SCHEME`, sorted.
-    pub designations: Vec<String>,
-    /// The hash, hex.
-    pub hash: String,
-}
-
-/// The verifier's report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Report {
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Policy id.
-    pub policy_id: String,
-    /// Policy version.
-    pub version: String,
-    /// Policy hash.
-    pub policy_hash: String,
-    /// IR hash.
-    pub ir_hash: String,
-    /// `sha256:` of the canonical context JSON as given.
-    pub context_hash: String,
-    /// The evaluation time, RFC 3339 UTC.
-    pub as_of: String,
-    /// One result per rule, in policy order.
-    pub results: Vec<RuleResult>,
-    /// The lists the context names by a root that a newer version has replaced; empty
-    /// (and absent from the JSON) when every root is current. Filled by the service.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub superseded: Vec<SupersededList>,
-}
-
-/// A list version that the context names although a newer one has replaced it. Fields in
-/// name order (the report's bytes rely on it).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct SupersededList {
-    /// What it did to the verdict: `warn` (at least WARN) or `pass` (none).
-    pub effect: String,
-    /// The list's name.
-    pub list: String,
-    /// When this version was published, RFC 3339.
-    pub published_at: String,
-    /// The root the context names.
-    pub root: String,
-    /// When the next version was published, RFC 3339.
-    pub superseded_at: String,
-    /// The next version.
-    pub superseded_by: String,
-    /// The next version's root.
-    pub superseded_by_root: String,
-    /// The version the context names.
-    pub version: String,
-}
-
-impl Report {
-    /// Pretty JSON with a trailing newline: the bytes every front door returns.
-    ///
-    /// # Errors
-    /// Only if serialisation fails, which the report's types rule out in practice.
-    pub fn to_pretty_json(&self) -> Result<String, serde_json::Error> {
-        String::from_utf8(self.to_pretty_bytes()?).map_err(serde::ser::Error::custom)
-    }
-
-    /// [`to_pretty_json`](Self::to_pretty_json) as bytes, for a caller that sends them on
-    /// (the service) and need not check again that they are UTF-8.
-    ///
-    /// # Errors
-    /// As [`to_pretty_json`](Self::to_pretty_json).
-    pub fn to_pretty_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
-        pretty::report(self)
-    }
-}
 
 /// Why no report could be produced: the input is wrong, not the company.
 #[derive(Debug, thiserror::Error)]
@@ -589,7 +397,7 @@ fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult,
         Err(f) => return cannot(f),
     };
     if matches!(rule.op, Op::NonMembership | Op::Membership) {
-        return membership(rule, lhs, rhs, &rhs_val, env, lists);
+        return membership::check(rule, lhs, rhs, &rhs_val, env, lists);
     }
     let lhs_val = match expr::eval(lhs, env) {
         Ok(v) => v,
@@ -630,7 +438,7 @@ fn known_roots(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<(), EvalE
         {
             return Err(EvalError::UnknownRoot {
                 rule: rule.id.clone(),
-                path: root_path(root),
+                path: membership::root_path(root),
                 root: hex::encode(h),
             });
         }
@@ -709,141 +517,9 @@ fn lit_json(l: &Lit) -> Json {
     }
 }
 
-/// Hashes shown in a detail line; the evidence always has all of them.
-const DETAIL_HASHES: usize = 10;
-
-fn first_few(hashes: &[String]) -> String {
-    let shown = hashes
-        .iter()
-        .take(DETAIL_HASHES)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(", ");
-    match hashes.len().checked_sub(DETAIL_HASHES) {
-        Some(more) if more > 0 => format!("{shown} and {more} more (all in `evidence`)"),
-        _ => shown,
-    }
-}
-
-fn root_path(e: &Expr) -> String {
-    match e {
-        Expr::Var { name, .. } => format!("$.{name}"),
-        other => format!("`{other}`"),
-    }
-}
-
-fn membership(
-    rule: &Rule,
-    lhs: &Expr,
-    rhs: &Expr,
-    rhs_val: &Val<'_>,
-    env: &Env<'_>,
-    lists: &Registry,
-) -> Result<RuleResult, EvalError> {
-    let cannot = |m: String| Ok(result(rule, false, format!("cannot evaluate: {m}"), None));
-    let Val::Scalar(Lit::Hex(root)) = rhs_val else {
-        return cannot("the list root is not a hash".into());
-    };
-    let list: &Arc<RefList> = lists.get(root).ok_or_else(|| EvalError::UnknownRoot {
-        rule: rule.id.clone(),
-        path: root_path(rhs),
-        root: hex::encode(root),
-    })?;
-    let want_in = rule.op == Op::Membership;
-    let (items, failing) =
-        match items::membership_items(rule, lhs, env, &|h| list.contains(h), want_in) {
-            Some(Ok((all, f))) => (all, Some(f)),
-            Some(Err(f)) => return cannot(f.0),
-            None => match expr::eval(lhs, env).map(|v| v.hashes()) {
-                Ok(Some(h)) => (h, None),
-                Ok(None) => return cannot("the left side is not a hash or hash array".into()),
-                Err(f) => return cannot(f.0),
-            },
-        };
-    let mut hits: Vec<[u8; 32]> = items
-        .iter()
-        .filter(|h| list.contains(h) != want_in)
-        .copied()
-        .collect();
-    hits.sort_unstable();
-    hits.dedup();
-    let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
-    let matched = (!want_in && list.has_designations()).then(|| {
-        hits.iter()
-            .zip(&hits_hex)
-            .map(|(h, hex)| Matched {
-                designations: list
-                    .designations_of(h)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect(),
-                hash: hex.clone(),
-            })
-            .collect::<Vec<_>>()
-    });
-    let shown: Vec<String> = match &matched {
-        Some(m) => m
-            .iter()
-            .map(|m| format!("{} ({})", m.hash, m.designations.join(", ")))
-            .collect(),
-        None => hits_hex.clone(),
-    };
-    let what = lhs;
-    let (n, list_name) = (items.len(), &list.name);
-    let mut detail = match (want_in, hits_hex.is_empty()) {
-        (false, true) => format!("none of {n} `{what}` hashes found on list `{list_name}`"),
-        (true, true) => format!("all {n} `{what}` hashes found on list `{list_name}`"),
-        (false, false) => format!(
-            "{} of {n} `{what}` hashes found on list `{list_name}`: {}",
-            hits_hex.len(),
-            first_few(&shown)
-        ),
-        (true, false) => format!(
-            "{} of {n} `{what}` hashes missing from list `{list_name}`: {}",
-            hits_hex.len(),
-            first_few(&hits_hex)
-        ),
-    };
-    if let Some(f) = failing.as_ref().filter(|f| f.count > 0) {
-        detail.push_str(&items::membership_suffix(f, lhs, want_in));
-    }
-    let (found, missing) = if want_in {
-        (None, Some(hits_hex))
-    } else {
-        (Some(hits_hex), None)
-    };
-    let (failed, failing_items) = match failing {
-        Some(f) => (Some(f.count), Some(f.items)),
-        None => (None, None),
-    };
-    let evidence = Evidence::Membership {
-        checked: n,
-        failed,
-        found,
-        items: failing_items,
-        list: list.name.clone(),
-        matched,
-        missing,
-        root: list.root_hex().to_owned(),
-    };
-    Ok(result(rule, hits.is_empty(), detail, Some(evidence)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn details_show_ten_hashes_and_count_the_rest() {
-        let hashes: Vec<String> = (0..12).map(|i| format!("h{i}")).collect();
-        let d = first_few(&hashes);
-        assert!(
-            d.starts_with("h0, h1,") && d.ends_with("h9 and 2 more (all in `evidence`)"),
-            "{d}"
-        );
-        assert_eq!(first_few(&hashes[..10]), hashes[..10].join(", "));
-    }
 
     #[test]
     fn evidence_members_come_in_name_order() {

@@ -1,0 +1,160 @@
+//! Property tests of the record forms (IR v1.1): the CEL macros agree with each other, the
+//! failing items an `each` rule reports are the ones `filter` finds, and neither a verdict
+//! nor the set of failing keys depends on the order of the items.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use proof_core::eval::{self, Evidence, Report, Status};
+use proof_core::ir::Ir;
+use proof_core::lists::{Kind, Registry, commit};
+use proof_core::policy::{self, LintMode};
+use proof_core::temporal::parse_timestamp;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const HEAD: &str = "id: prop.records\nversion: \"1\"\nlegal_basis: [{directive: LkSG}]\ninputs:\n  xs: {type: array, items: {type: object, fields: {id: hex, risk: string, score: number, audit: {type: date, optional: true}}}}\nrules:\n";
+
+/// Conditions on an item `x`; the last reads an optional field without `has`, so it
+/// cannot be evaluated for an item without an audit.
+const CONDITIONS: [&str; 5] = [
+    "x.score >= 50",
+    "x.risk == 'low'",
+    "x.risk != 'critical' and x.score < 80",
+    "has(x.audit) and x.audit >= 2025-01-01",
+    "x.audit >= 2025-01-01",
+];
+
+fn compile(rules: &str) -> Ir {
+    policy::compile(&format!("{HEAD}{rules}"), LintMode::Strict)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .ir
+}
+
+fn verify(ir: &Ir, xs: &[Value]) -> Report {
+    eval::verify(
+        ir,
+        &json!({"xs": xs}),
+        Some(parse_timestamp("2025-06-30T00:00:00Z").unwrap()),
+        &Registry::default(),
+    )
+    .unwrap()
+}
+
+/// Up to 24 items with distinct ids.
+fn items() -> impl Strategy<Value = Vec<Value>> {
+    let item = (
+        prop::sample::select(vec!["low", "high", "critical"]),
+        0u32..100,
+        prop::option::of(0u32..730),
+    );
+    prop::collection::vec(item, 0..24).prop_map(|v| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (risk, score, audit))| {
+                let id = hex::encode(commit(Kind::Entity, &format!("S-{i}")).unwrap());
+                let mut o = json!({"id": id, "risk": risk, "score": score});
+                if let Some(d) = audit {
+                    // Days from 2024-01-01.
+                    let date = time::Date::from_calendar_date(2024, time::Month::January, 1)
+                        .unwrap()
+                        + time::Duration::days(i64::from(d));
+                    o["audit"] = json!(date.to_string());
+                }
+                o
+            })
+            .collect()
+    })
+}
+
+fn status(r: &Report, id: &str) -> Status {
+    r.results.iter().find(|x| x.rule_id == id).unwrap().status
+}
+
+fn failing_keys(r: &Report, id: &str) -> (usize, BTreeSet<String>) {
+    match &r.results.iter().find(|x| x.rule_id == id).unwrap().evidence {
+        Some(Evidence::Each { failed, items, .. }) => (
+            *failed,
+            items
+                .iter()
+                .map(|i| i.key.as_ref().unwrap().as_str().unwrap().to_owned())
+                .collect(),
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// `all(x, p)` is `!exists(x, !p)`, faults included: both are decided by a false item
+    /// and fail to evaluate together.
+    #[test]
+    fn all_is_not_exists_not(xs in items(), c in 0..CONDITIONS.len()) {
+        let p = CONDITIONS[c];
+        let ir = compile(&format!(
+            "  - {{id: all, op: eq, lhs: \"xs.all(x, {p})\", rhs: true}}\n  - {{id: not_exists_not, op: eq, lhs: \"xs.exists(x, not ({p}))\", rhs: false}}\n"
+        ));
+        let r = verify(&ir, &xs);
+        prop_assert_eq!(status(&r, "all"), status(&r, "not_exists_not"));
+        let cannot = |id: &str| r.results.iter().find(|x| x.rule_id == id).unwrap().detail.starts_with("cannot evaluate");
+        prop_assert_eq!(cannot("all"), cannot("not_exists_not"));
+    }
+
+    /// The items an `each` rule reports failing are the ones `filter` keeps for the
+    /// negated condition: as many, and (up to the first 100) the same.
+    #[test]
+    fn each_failures_are_what_filter_finds(xs in items(), c in 0..4usize) {
+        let p = CONDITIONS[c];
+        let ir = compile(&format!(
+            "  - {{id: each, op: each, over: xs, as: x, holds: \"{p}\"}}\n  - {{id: n, op: range_min, lhs: \"len(xs.filter(x, not ({p})))\", rhs: 0}}\n  - {{id: ids, op: range_min, lhs: \"len(xs.filter(x, not ({p})).map(x, x.id))\", rhs: 0}}\n"
+        ));
+        let r = verify(&ir, &xs);
+        let (failed, keys) = failing_keys(&r, "each");
+        let n = match &r.results.iter().find(|x| x.rule_id == "n").unwrap().evidence {
+            Some(Evidence::Comparison { lhs, .. }) => lhs.as_f64().unwrap(),
+            other => panic!("{other:?}"),
+        };
+        #[allow(clippy::cast_precision_loss, reason = "small counts")]
+        let f = failed as f64;
+        prop_assert_eq!(f, n);
+        prop_assert_eq!(keys.len(), failed);
+        prop_assert_eq!(status(&r, "each") == Status::Pass, failed == 0);
+    }
+
+    /// Shuffling the items changes neither the verdict, nor any rule's status, nor the set
+    /// of failing keys.
+    #[test]
+    fn item_order_changes_no_verdict_and_no_failing_key(
+        xs in items(),
+        c in 0..CONDITIONS.len(),
+        w in 0..CONDITIONS.len(),
+        seed in any::<u64>(),
+    ) {
+        let (p, q) = (CONDITIONS[c], CONDITIONS[w]);
+        let ir = compile(&format!(
+            "  - {{id: each, op: each, over: xs, as: x, where: \"{q}\", holds: \"{p}\"}}\n  - {{id: any, op: eq, lhs: \"xs.exists(x, {p})\", rhs: true, severity: warn}}\n  - {{id: one, op: eq, lhs: \"xs.exists_one(x, {q})\", rhs: false, severity: warn}}\n"
+        ));
+        let mut shuffled = xs.clone();
+        // A deterministic Fisher-Yates shuffle from the seed.
+        let mut s = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            #[allow(clippy::cast_possible_truncation, reason = "modulo a small length")]
+            let j = (s % (i as u64 + 1)) as usize;
+            shuffled.swap(i, j);
+        }
+        let (a, b) = (verify(&ir, &xs), verify(&ir, &shuffled));
+        prop_assert_eq!(a.verdict, b.verdict);
+        for id in ["each", "any", "one"] {
+            prop_assert_eq!(status(&a, id), status(&b, id));
+        }
+        prop_assert_eq!(failing_keys(&a, "each"), failing_keys(&b, "each"));
+    }
+}
