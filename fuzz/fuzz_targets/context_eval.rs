@@ -1,5 +1,7 @@
-//! Arbitrary bytes as a context for the shipped lksg.v1 policy, with the shipped lists.
-//! Must never panic; a report's verdict must agree with its results; and the service's own
+//! Arbitrary bytes as a context for the shipped lksg.v1 policy and for lksg.v2 (supplier
+//! records, macros, `on_list`, `each`), with the shipped lists. Must never panic; a report's
+//! verdict must agree with its results; an `each` rule reports no more items than it
+//! applied to; and the service's own
 //! parser (`json::doc_from_str_strict_depth`) must accept exactly what the serde_json one
 //! accepts, with the same value and the same report; and where the one-pass reader
 //! (`eval::context::scan`) takes the text, it must decode and hash it as the parsers do.
@@ -13,19 +15,29 @@ use proof_core::lists::{Registry, parse_list};
 use proof_core::policy::{self, LintMode};
 use std::sync::OnceLock;
 
-fn setup() -> &'static (Ir, Registry) {
-    static S: OnceLock<(Ir, Registry)> = OnceLock::new();
+fn setup() -> &'static ([Ir; 2], Registry) {
+    static S: OnceLock<([Ir; 2], Registry)> = OnceLock::new();
     S.get_or_init(|| {
-        let ir = policy::compile(include_str!("../../policies/lksg.v1.yml"), LintMode::Strict).expect("shipped policy compiles").ir;
+        let compile = |src: &str| policy::compile(src, LintMode::Strict).expect("shipped policy compiles").ir;
+        let irs = [
+            compile(include_str!("../../policies/lksg.v1.yml")),
+            compile(include_str!("../../policies/lksg.v2.yml")),
+        ];
         let mut reg = Registry::default();
         reg.insert(parse_list("s", include_str!("../../lists/sanctions-demo.csv")).expect("list")).expect("insert");
         reg.insert(parse_list("r", include_str!("../../lists/high-risk-regions.csv")).expect("list")).expect("insert");
-        (ir, reg)
+        (irs, reg)
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (ir, reg) = setup();
+    let (irs, reg) = setup();
+    for ir in irs {
+        one(ir, reg, data);
+    }
+});
+
+fn one(ir: &Ir, reg: &Registry, data: &[u8]) {
     let at = proof_core::temporal::parse_timestamp("2025-06-30T00:00:00Z").ok();
     if let Ok(text) = std::str::from_utf8(data) {
         let doc = json::doc_from_str_strict_depth(text, 64);
@@ -47,5 +59,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(report) = eval::verify(ir, &ctx, None, reg) {
         let any_fail = report.results.iter().any(|r| r.status == Status::Fail);
         assert_eq!(any_fail, report.verdict != eval::Verdict::Ok);
+        for r in &report.results {
+            if let Some(eval::Evidence::Each { applied, failed, items, total }) = &r.evidence {
+                assert!(failed <= applied && applied <= total && items.len() <= *failed);
+                assert!(items.len() <= eval::MAX_ITEMS);
+                assert_eq!(*failed == 0, r.status == Status::Pass);
+            }
+        }
     }
-});
+}

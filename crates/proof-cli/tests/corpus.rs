@@ -581,3 +581,52 @@ fn corpus_agrees_across_library_and_cli() {
         cases.len()
     );
 }
+
+/// The digest of what the library gives for a case: the IR's canonical bytes (when the
+/// policy compiles) and the outcome (report bytes, lint codes and exit, or the error).
+fn outcome_digest(case: &Case, reg: &Registry) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    if let Ok(c) = policy::compile(&case.policy, case.mode) {
+        h.update(c.ir.canonical_bytes().unwrap());
+    }
+    h.update(b"\n");
+    match library(case, reg) {
+        Outcome::Report { bytes, exit } => h.update(format!("report {exit}\n{bytes}")),
+        Outcome::Lint { codes, exit } => h.update(format!("lint {exit} {}", codes.join(","))),
+        Outcome::Error { message } => h.update(format!("error {message}")),
+    }
+    hex::encode(h.finalize())
+}
+
+/// Every case of the corpus as it was before IR v1.1 gives the same IR bytes and the same
+/// report bytes (or lint codes, or error) it gave then: `testdata/corpus-v1-digests.json`
+/// was written by this test on the code without records, macros and `each`
+/// (`PROOF_WRITE_V1_DIGESTS=FILE` writes it).
+#[test]
+fn v1_cases_give_the_bytes_they_always_gave() {
+    let reg = lists().registry;
+    let cases = load_cases();
+    let digests: BTreeMap<String, String> = cases
+        .iter()
+        .map(|c| (format!("{} / {}", c.file, c.name), outcome_digest(c, &reg)))
+        .collect();
+    if let Ok(path) = std::env::var("PROOF_WRITE_V1_DIGESTS") {
+        std::fs::write(path, serde_json::to_string_pretty(&digests).unwrap() + "\n").unwrap();
+        return;
+    }
+    let want: BTreeMap<String, String> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/corpus-v1-digests.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(want.len() >= 80, "{} recorded cases", want.len());
+    let mut differ = Vec::new();
+    for (id, d) in &want {
+        match digests.get(id) {
+            Some(got) if got == d => {}
+            Some(_) => differ.push(format!("{id}: other bytes")),
+            None => differ.push(format!("{id}: the case is gone")),
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
