@@ -6,6 +6,7 @@
 //! rule ([`expr`]), combine severities into the verdict.
 
 mod checked;
+pub mod cond;
 pub mod context;
 pub mod expr;
 mod items;
@@ -124,6 +125,7 @@ fn predicates<'i>(ir: &'i Ir, ctx: &Context, today: i64) -> Vec<(&'i str, bool)>
         ctx,
         today,
         lists: None,
+        roots: Vec::new(),
     };
     ir.adaptivity
         .predicates
@@ -278,11 +280,13 @@ fn run(
     fail_fast: bool,
 ) -> Result<Vec<RuleResult>, EvalError> {
     let today = temporal::utc_day(as_of);
-    let env = Env {
+    let mut env = Env {
         ctx,
         today,
         lists: Some(lists),
+        roots: Vec::new(),
     };
+    env.roots = expr::resolve_roots(ir.rules.iter().flat_map(Rule::exprs), &env, lists);
     // Rule positions in evaluation order: the plan's, else the active rules in policy order.
     let positions: Vec<usize> = match order {
         Some(o) => o

@@ -396,6 +396,18 @@ impl Ir {
 }
 
 impl Rule {
+    /// Every expression of the rule: `lhs` and `rhs`, or `over`, `where` and `holds`.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.lhs
+            .iter()
+            .chain(&self.rhs)
+            .chain(self.each.iter().flat_map(|e| {
+                std::iter::once(&e.over)
+                    .chain(&e.filter)
+                    .chain(std::iter::once(&e.holds))
+            }))
+    }
+
     /// True when the rule needs IR v1.1.
     #[must_use]
     pub fn uses_v1_1(&self) -> bool {

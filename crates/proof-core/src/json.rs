@@ -44,6 +44,11 @@ pub trait Tree: Sized {
     fn members(&self) -> Option<Vec<(&str, &Self)>>;
     /// An object's member by name; `None` when absent or when this is not an object.
     fn get(&self, key: &str) -> Option<&Self>;
+    /// Whether `f` holds for every member name of an object (in any order, without
+    /// collecting them); `None` when this is not an object.
+    fn all_names(&self, f: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+        Some(self.members()?.into_iter().all(|(k, _)| f(k)))
+    }
 
     /// The string, if this is one.
     fn as_str(&self) -> Option<&str> {
@@ -106,6 +111,9 @@ impl Tree for Value {
     fn get(&self, key: &str) -> Option<&Self> {
         self.as_object()?.get(key)
     }
+    fn all_names(&self, f: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+        Some(self.as_object()?.keys().all(|k| f(k)))
+    }
 }
 
 /// A JSON tree whose strings borrow from the input text where they can (no escapes).
@@ -150,6 +158,12 @@ impl Tree for Doc<'_> {
             return None;
         };
         m.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    fn all_names(&self, f: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+        let Self::Object(m) = self else {
+            return None;
+        };
+        Some(m.iter().all(|(k, _)| f(k)))
     }
 }
 

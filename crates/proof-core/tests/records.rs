@@ -91,6 +91,32 @@ fn failing_keys(r: &Report, id: &str) -> (usize, BTreeSet<String>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// The direct evaluation of conditions gives what the general evaluator gives, faults
+    /// included, for every item and every condition.
+    #[test]
+    fn conditions_evaluate_as_expressions_do(xs in items()) {
+        let rules: String = CONDITIONS
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("  - {{id: c{i}, op: each, over: xs, as: x, where: \"not ({p})\", holds: \"{p} or x.score > 10\"}}\n"))
+            .collect();
+        let ir = compile(&rules);
+        let ctx = eval::context::decode(&ir.inputs, &json!({"xs": xs})).unwrap();
+        let env = eval::expr::Env { ctx: &ctx, today: 20_269, lists: None, roots: Vec::new() };
+        let items = eval::expr::eval(&ir.rules[0].each.as_ref().unwrap().over, &env).unwrap();
+        for rule in &ir.rules {
+            let each = rule.each.as_ref().unwrap();
+            for i in 0..items.count().unwrap() {
+                for e in [each.filter.as_ref().unwrap(), &each.holds] {
+                    let mut scope = vec![("x", items.item(i).unwrap())];
+                    let fast = eval::cond::eval_bool(e, &env, &mut scope);
+                    let slow = eval::expr::eval_in(e, &env, &mut scope).map(|v| v == eval::expr::Val::Scalar(proof_core::ir::Lit::Bool(true)));
+                    prop_assert_eq!(fast, slow, "{}", e);
+                }
+            }
+        }
+    }
+
     /// `all(x, p)` is `!exists(x, !p)`, faults included: both are decided by a false item
     /// and fail to evaluate together.
     #[test]

@@ -27,6 +27,7 @@ pub fn membership_inputs(ir: &Ir, ctx: &Context, as_of: OffsetDateTime) -> Vec<C
         ctx,
         today: temporal::utc_day(as_of),
         lists: None,
+        roots: Vec::new(),
     };
     ir.rules
         .iter()

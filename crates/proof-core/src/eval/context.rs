@@ -221,13 +221,18 @@ fn record<T: Tree>(
     v: &T,
     path: &dyn Fn() -> String,
 ) -> Result<Box<[Option<Value>]>, ContextError> {
-    let members = v.members().ok_or_else(|| {
+    let known = v.all_names(&mut |k| r.field(k).is_some()).ok_or_else(|| {
         cerr(
             path(),
             format!("expected a record (a JSON object), found {}", v.kind()),
         )
     })?;
     // Members come sorted by name, so the first unknown one is the same in every tree.
+    let members = if known {
+        Vec::new()
+    } else {
+        v.members().unwrap_or_default()
+    };
     if let Some((k, _)) = members.iter().find(|(k, _)| r.field(k).is_none()) {
         return Err(cerr(
             format!("{}.{k}", path()),

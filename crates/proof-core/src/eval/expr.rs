@@ -8,7 +8,7 @@
 
 use super::context::{Array, Context, Value};
 use crate::ir::{BinOp, Expr, Func, Lit, Macro, UnOp};
-use crate::lists::Registry;
+use crate::lists::{RefList, Registry};
 use crate::temporal::{self, DAY};
 use crate::types::Type;
 use std::borrow::Cow;
@@ -142,6 +142,42 @@ pub struct Env<'a> {
     /// The lists `on_list` looks in; `None` where no lists are available (predicates,
     /// which cannot call it).
     pub lists: Option<&'a Registry>,
+    /// `on_list` root expressions already resolved to their list, by the address of the
+    /// root expression in the IR ([`resolve_roots`]): a rule over 100,000 items then
+    /// looks each root up once, not once per item.
+    pub roots: Vec<(usize, &'a RefList)>,
+}
+
+/// The address that [`Env::roots`] keys a root expression by.
+#[must_use]
+pub fn root_key(e: &Expr) -> usize {
+    std::ptr::from_ref(e) as usize
+}
+
+/// Every `on_list` root among `exprs` that names no bound variable and evaluates to the
+/// root of a list of `lists`, with that list (for [`Env::roots`]).
+pub fn resolve_roots<'a, 'e>(
+    exprs: impl Iterator<Item = &'e Expr>,
+    env: &Env<'a>,
+    lists: &'a Registry,
+) -> Vec<(usize, &'a RefList)> {
+    let mut out = Vec::new();
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let Expr::Call {
+                func: Func::OnList,
+                args,
+                ..
+            } = x
+                && let Some(root) = args.get(1).filter(|r| !r.has_locals())
+                && let Ok(Val::Scalar(Lit::Hex(h))) = eval(root, env)
+                && let Some(list) = lists.get(&h)
+            {
+                out.push((root_key(root), list.as_ref()));
+            }
+        });
+    }
+    out
 }
 
 /// The names bound by enclosing macros and `each` rules, innermost last.
@@ -211,13 +247,18 @@ pub fn eval_in<'a, 'e>(
                 return fault("`on_list` takes two arguments");
             };
             let h = eval_in(h, env, scope)?;
-            let Lit::Hex(root) = scalar(eval_in(root, env, scope)?)? else {
-                return fault("the list root is not a hash");
+            let key = root_key(root);
+            let list = match env.roots.iter().find(|(k, _)| *k == key) {
+                Some((_, list)) => *list,
+                None => {
+                    let Lit::Hex(root) = scalar(eval_in(root, env, scope)?)? else {
+                        return fault("the list root is not a hash");
+                    };
+                    env.lists
+                        .and_then(|l| l.get(&root))
+                        .ok_or_else(|| Fault(format!("unknown list root {}", hex::encode(root))))?
+                }
             };
-            let list = env
-                .lists
-                .and_then(|l| l.get(&root))
-                .ok_or_else(|| Fault(format!("unknown list root {}", hex::encode(root))))?;
             let mut hit = false;
             if !h.each_hash(&mut |x| hit = hit || list.contains(x)) {
                 return fault("`on_list` needs hashes");
@@ -298,6 +339,15 @@ fn macro_<'a, 'e>(
         scope.pop();
         r
     };
+    let each_bool = |i: usize, scope: &mut Scope<'a, 'e>| -> Result<bool, Fault> {
+        let item = items
+            .item(i)
+            .ok_or_else(|| Fault("item out of range".into()))?;
+        scope.push((var, item));
+        let r = super::cond::eval_bool(body, env, scope);
+        scope.pop();
+        r
+    };
     match mac {
         Macro::All | Macro::Exists => {
             // `all` stops at a false item, `exists` at a true one; a fault counts only
@@ -305,7 +355,7 @@ fn macro_<'a, 'e>(
             let decisive = mac == Macro::Exists;
             let mut first_fault = None;
             for i in 0..n {
-                match each(i, scope).and_then(truth) {
+                match each_bool(i, scope) {
                     Ok(b) if b == decisive => return Ok(Val::Scalar(Lit::Bool(decisive))),
                     Ok(_) => {}
                     Err(f) => {
@@ -321,14 +371,14 @@ fn macro_<'a, 'e>(
         Macro::ExistsOne => {
             let mut hits = 0usize;
             for i in 0..n {
-                hits += usize::from(truth(each(i, scope)?)?);
+                hits += usize::from(each_bool(i, scope)?);
             }
             Ok(Val::Scalar(Lit::Bool(hits == 1)))
         }
         Macro::Filter => {
             let mut keep = Vec::new();
             for i in 0..n {
-                if truth(each(i, scope)?)? {
+                if each_bool(i, scope)? {
                     keep.push(i);
                 }
             }
@@ -382,6 +432,7 @@ pub fn eval_const(e: &Expr) -> Option<Lit> {
             ctx: &ctx,
             today: 0,
             lists: None,
+            roots: Vec::new(),
         },
     ) {
         Ok(Val::Scalar(l)) => Some(l),
@@ -393,7 +444,7 @@ fn overflow() -> Fault {
     Fault("arithmetic overflow".into())
 }
 
-fn scalar(v: Val<'_>) -> Result<Lit, Fault> {
+pub(super) fn scalar(v: Val<'_>) -> Result<Lit, Fault> {
     match v {
         Val::Scalar(l) => Ok(l),
         Val::Array(_) | Val::List(_) => fault("an array where one value is needed"),
@@ -401,7 +452,7 @@ fn scalar(v: Val<'_>) -> Result<Lit, Fault> {
     }
 }
 
-fn truth(v: Val<'_>) -> Result<bool, Fault> {
+pub(super) fn truth(v: Val<'_>) -> Result<bool, Fault> {
     match scalar(v)? {
         Lit::Bool(b) => Ok(b),
         _ => fault("a non-boolean where `bool` is needed"),
@@ -459,7 +510,7 @@ fn whole_days(d: i64) -> Result<i64, Fault> {
     clippy::cast_precision_loss,
     reason = "durations are far below 2^53 seconds in practice"
 )]
-fn binary(op: BinOp, l: &Lit, r: &Lit) -> Result<Lit, Fault> {
+pub(super) fn binary(op: BinOp, l: &Lit, r: &Lit) -> Result<Lit, Fault> {
     use Lit::{Date as D, Duration as Du, Number as N};
     let cmp = |f: fn(Ordering) -> bool| -> Result<Lit, Fault> {
         match compare(l, r) {

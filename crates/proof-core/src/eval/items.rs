@@ -2,6 +2,7 @@
 //! maps records to hashes. Both name the failing items in their evidence: index and key,
 //! the first [`MAX_ITEMS`] of them, and how many failed in all.
 
+use super::cond;
 use super::context::Value;
 use super::expr::{self, Env, Fault, Scope, Val};
 use super::{Evidence, RuleResult, result};
@@ -10,8 +11,9 @@ use crate::types::Type;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-/// Every hash a membership rule checked, and its failing items.
-pub(super) type Checked = (Vec<[u8; 32]>, Failing);
+/// How many hashes a membership rule checked, those on the list (`non_membership`) or
+/// missing from it (`membership`), and the failing items.
+pub(super) type Checked = (usize, Vec<[u8; 32]>, Failing);
 
 /// Failing items listed in the evidence; the count covers all of them.
 pub const MAX_ITEMS: usize = 100;
@@ -118,17 +120,14 @@ pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
         let Some(item) = over.item(i) else { break };
         scope.push((each.var.as_str(), item));
         // A fault in `where` never switches the check off: the item then applies.
-        let applies = each.filter.as_ref().is_none_or(|w| {
-            !matches!(
-                expr::eval_in(w, env, &mut scope),
-                Ok(Val::Scalar(Lit::Bool(false)))
-            )
-        });
+        let applies = each
+            .filter
+            .as_ref()
+            .is_none_or(|w| !matches!(cond::eval_bool(w, env, &mut scope), Ok(false)));
         if applies {
             applied += 1;
-            let holds = match expr::eval_in(&each.holds, env, &mut scope) {
-                Ok(Val::Scalar(Lit::Bool(b))) => b,
-                Ok(_) => false,
+            let holds = match cond::eval_bool(&each.holds, env, &mut scope) {
+                Ok(b) => b,
                 Err(f) => {
                     failing.fault.get_or_insert((i, f));
                     false
@@ -169,9 +168,10 @@ pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
     result(rule, failing.count == 0, detail, Some(evidence))
 }
 
-/// For a membership rule whose left side is `range.map(x, body)` over records: every
-/// hash checked, and the items of which a hash is on the list (`non_membership`) or
-/// missing from it (`membership`). `None` when the left side has another shape.
+/// For a membership rule whose left side is `range.map(x, body)` over records: how many
+/// hashes it checked, the hits, and the items of which a hash is on the list
+/// (`non_membership`) or missing from it (`membership`). Each hash is looked up once.
+/// `None` when the left side has another shape.
 pub(super) fn membership_items(
     rule: &Rule,
     lhs: &Expr,
@@ -190,7 +190,8 @@ pub(super) fn membership_items(
     Some((|| {
         let items = expr::eval(range, env)?;
         let n = items.count().ok_or_else(|| Fault("not an array".into()))?;
-        let mut all = Vec::new();
+        let mut checked = 0usize;
+        let mut hits = Vec::new();
         let mut failing = Failing::default();
         let mut scope: Scope<'_, '_> = Vec::with_capacity(2);
         for i in 0..n {
@@ -199,8 +200,11 @@ pub(super) fn membership_items(
             let v = expr::eval_in(body, env, &mut scope)?;
             let mut bad = false;
             let ok = v.each_hash(&mut |h| {
-                all.push(*h);
-                bad |= on_list(h) != want_in;
+                checked += 1;
+                if on_list(h) != want_in {
+                    hits.push(*h);
+                    bad = true;
+                }
             });
             if !ok {
                 return Err(Fault("the left side is not hashes".into()));
@@ -210,7 +214,7 @@ pub(super) fn membership_items(
             }
             scope.clear();
         }
-        Ok((all, failing))
+        Ok((checked, hits, failing))
     })())
 }
 

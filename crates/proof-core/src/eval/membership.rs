@@ -49,21 +49,28 @@ pub(super) fn check(
         root: hex::encode(root),
     })?;
     let want_in = rule.op == Op::Membership;
-    let (items, failing) =
+    let (n, mut hits, failing) =
         match items::membership_items(rule, lhs, env, &|h| list.contains(h), want_in) {
-            Some(Ok((all, f))) => (all, Some(f)),
+            Some(Ok((n, hits, f))) => (n, hits, Some(f)),
             Some(Err(f)) => return cannot(f.0),
-            None => match expr::eval(lhs, env).map(|v| v.hashes()) {
-                Ok(Some(h)) => (h, None),
-                Ok(None) => return cannot("the left side is not a hash or hash array".into()),
-                Err(f) => return cannot(f.0),
-            },
+            None => {
+                let v = match expr::eval(lhs, env) {
+                    Ok(v) => v,
+                    Err(f) => return cannot(f.0),
+                };
+                let (mut n, mut hits) = (0usize, Vec::new());
+                let ok = v.each_hash(&mut |h| {
+                    n += 1;
+                    if list.contains(h) != want_in {
+                        hits.push(*h);
+                    }
+                });
+                if !ok {
+                    return cannot("the left side is not a hash or hash array".into());
+                }
+                (n, hits, None)
+            }
         };
-    let mut hits: Vec<[u8; 32]> = items
-        .iter()
-        .filter(|h| list.contains(h) != want_in)
-        .copied()
-        .collect();
     hits.sort_unstable();
     hits.dedup();
     let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
@@ -89,7 +96,7 @@ pub(super) fn check(
         None => hits_hex.clone(),
     };
     let what = lhs;
-    let (n, list_name) = (items.len(), &list.name);
+    let list_name = &list.name;
     let mut detail = match (want_in, hits_hex.is_empty()) {
         (false, true) => format!("none of {n} `{what}` hashes found on list `{list_name}`"),
         (true, true) => format!("all {n} `{what}` hashes found on list `{list_name}`"),
