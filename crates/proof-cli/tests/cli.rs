@@ -609,3 +609,25 @@ fn files_with_a_byte_order_mark_read_like_files_without() {
         "same root and the same provenance header"
     );
 }
+
+/// The lksg.v2 examples: the IR and each report are the golden bytes.
+#[test]
+fn lksg_v2_examples_give_their_golden_ir_and_reports() {
+    let dir = root().join("examples/lksg.v2");
+    let a = proof(&["policy", "compile", "policies/lksg.v2.yml"]);
+    assert_eq!(
+        a.stdout,
+        std::fs::read(dir.join("lksg.v2.ir.json")).unwrap(),
+        "examples/lksg.v2/lksg.v2.ir.json is out of date"
+    );
+    for (name, exit) in [("ok", 0), ("warn", 2), ("fail", 3)] {
+        let ctx = format!("examples/lksg.v2/context_{name}.json");
+        let r = proof(&["verify", "--policy", "lksg.v2", "--context", &ctx]);
+        assert_eq!(r.status.code(), Some(exit), "{name}");
+        assert_eq!(
+            r.stdout,
+            std::fs::read(dir.join(format!("report_{name}.json"))).unwrap(),
+            "examples/lksg.v2/report_{name}.json is out of date"
+        );
+    }
+}

@@ -81,6 +81,27 @@ impl Expr {
             };
             return lit_from_json(lit, s).map(Self::Lit);
         }
+        // Before `var`: a macro node has a `var` member too (the name it binds).
+        if let Some(mac) = obj.get("macro") {
+            only(&["macro", "var", "args", "type"])?;
+            let name = mac.as_str().ok_or("`macro` must be a string")?;
+            let mac = Macro::from_name(name).ok_or_else(|| format!("unknown macro `{name}`"))?;
+            let var = obj
+                .get("var")
+                .and_then(Value::as_str)
+                .ok_or("a macro needs a `var` string")?
+                .to_owned();
+            let [range, body]: [Expr; 2] = args()?
+                .try_into()
+                .map_err(|_| format!("`{name}` takes two arguments"))?;
+            return Ok(Self::Macro {
+                mac,
+                var,
+                range: Box::new(range),
+                body: Box::new(body),
+                ty,
+            });
+        }
         if let Some(name) = obj.get("var") {
             only(&["var", "type"])?;
             let name = name.as_str().ok_or("`var` must be a string")?.to_owned();
@@ -114,26 +135,6 @@ impl Expr {
                     index,
                     ty,
                 }
-            });
-        }
-        if let Some(mac) = obj.get("macro") {
-            only(&["macro", "var", "args", "type"])?;
-            let name = mac.as_str().ok_or("`macro` must be a string")?;
-            let mac = Macro::from_name(name).ok_or_else(|| format!("unknown macro `{name}`"))?;
-            let var = obj
-                .get("var")
-                .and_then(Value::as_str)
-                .ok_or("a macro needs a `var` string")?
-                .to_owned();
-            let [range, body]: [Expr; 2] = args()?
-                .try_into()
-                .map_err(|_| format!("`{name}` takes two arguments"))?;
-            return Ok(Self::Macro {
-                mac,
-                var,
-                range: Box::new(range),
-                body: Box::new(body),
-                ty,
             });
         }
         if let Some(call) = obj.get("call") {
