@@ -301,6 +301,12 @@ fn run(
     };
     // Results by rule position, so that they come out in policy order.
     let mut done: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
+    let mut fused = if fail_fast {
+        // Stopping early needs one rule at a time.
+        done.clone()
+    } else {
+        fuse_each_rules(ir, &positions, &env)
+    };
     let mut stopped_at: Option<&str> = None;
     for pos in positions {
         let Some(rule) = ir.rules.get(pos) else {
@@ -314,7 +320,13 @@ fn run(
                 detail: format!("not evaluated: fail_fast stopped after `{at}` failed"),
                 evidence: None,
             },
-            None => eval_rule(rule, &env, lists)?,
+            None => match fused.get_mut(pos).and_then(Option::take) {
+                Some(r) => {
+                    known_roots(rule, &env, lists)?;
+                    r
+                }
+                None => eval_rule(rule, &env, lists)?,
+            },
         };
         if fail_fast
             && stopped_at.is_none()
@@ -408,6 +420,41 @@ fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult,
         Err(f) => return cannot(f),
     };
     Ok(comparison(rule, rule.op, lhs, lhs_val, rhs_val))
+}
+
+/// The results of the active `each` rules that range over the same array as another, by
+/// rule position, evaluated in one pass per array ([`items::each_many`]); `None` for the
+/// other rules.
+fn fuse_each_rules(ir: &Ir, positions: &[usize], env: &Env<'_>) -> Vec<Option<RuleResult>> {
+    let mut out: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
+    let each_at = |p: usize| {
+        let r = ir.rules.get(p)?;
+        Some((r, r.each.as_ref()?))
+    };
+    let mut taken = vec![false; ir.rules.len()];
+    for &p in positions {
+        let Some((_, e)) = each_at(p) else { continue };
+        if taken.get(p).copied().unwrap_or(true) {
+            continue;
+        }
+        let group: Vec<usize> = positions
+            .iter()
+            .copied()
+            .filter(|q| each_at(*q).is_some_and(|(_, x)| x.over == e.over))
+            .collect();
+        if group.len() < 2 {
+            continue;
+        }
+        let rules: Vec<(&Rule, &crate::ir::Each)> =
+            group.iter().filter_map(|q| each_at(*q)).collect();
+        for (q, r) in group.iter().zip(items::each_many(&rules, env)) {
+            if let (Some(slot), Some(t)) = (out.get_mut(*q), taken.get_mut(*q)) {
+                *slot = Some(r);
+                *t = true;
+            }
+        }
+    }
+    out
 }
 
 /// Every `on_list` root of the rule that does not depend on an item must be a list the

@@ -91,6 +91,22 @@ fn failing_keys(r: &Report, id: &str) -> (usize, BTreeSet<String>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// Two `each` rules over the same array, evaluated in one pass, give exactly what each
+    /// gives alone.
+    #[test]
+    fn each_rules_over_one_array_give_what_each_gives_alone(
+        xs in items(),
+        c in 0..CONDITIONS.len(),
+        w in 0..CONDITIONS.len(),
+    ) {
+        let a = format!("  - {{id: a, op: each, over: xs, as: x, holds: \"{}\"}}\n", CONDITIONS[c]);
+        let b = format!("  - {{id: b, op: each, over: xs, as: y, where: \"{}\", holds: \"y.score > 20\", severity: warn}}\n", CONDITIONS[w].replace("x.", "y."));
+        let both = verify(&compile(&format!("{a}{b}")), &xs);
+        let (one, two) = (verify(&compile(&a), &xs), verify(&compile(&b), &xs));
+        prop_assert_eq!(&both.results[0], &one.results[0]);
+        prop_assert_eq!(&both.results[1], &two.results[0]);
+    }
+
     /// The direct evaluation of conditions gives what the general evaluator gives, faults
     /// included, for every item and every condition.
     #[test]

@@ -46,9 +46,12 @@ pub fn eval_bool<'a, 'e>(
             [h, root] if matches!(h.ty(), crate::types::Type::Scalar(_)) => {
                 let key = expr::root_key(root);
                 match env.roots.iter().find(|(k, _)| *k == key) {
-                    Some((_, list)) => match scalar(h, env, scope)? {
-                        Lit::Hex(x) => Ok(list.contains(&x)),
-                        _ => Err(Fault("`on_list` needs hashes".into())),
+                    Some((_, list)) => match hash_field(h, env, scope)? {
+                        Some(x) => Ok(list.contains(x)),
+                        None => match scalar(h, env, scope)? {
+                            Lit::Hex(x) => Ok(list.contains(&x)),
+                            _ => Err(Fault("`on_list` needs hashes".into())),
+                        },
                     },
                     None => expr::truth(expr::eval_in(e, env, scope)?),
                 }
@@ -56,11 +59,12 @@ pub fn eval_bool<'a, 'e>(
             _ => expr::truth(expr::eval_in(e, env, scope)?),
         },
         Expr::Binary {
+            // Comparisons only type-check on scalars.
             op: op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge),
             lhs,
             rhs,
             ..
-        } if lhs.ty().is_v1() && matches!(lhs.ty(), crate::types::Type::Scalar(_)) => {
+        } => {
             let l = scalar(lhs, env, scope)?;
             let r = scalar(rhs, env, scope)?;
             match expr::binary(*op, &l, &r)? {
@@ -96,6 +100,22 @@ fn scalar<'a, 'e>(e: &'e Expr, env: &Env<'a>, scope: &mut Scope<'a, 'e>) -> Resu
         }
         _ => expr::scalar(expr::eval_in(e, env, scope)?),
     }
+}
+
+/// A hash field of a record, borrowed; `None` when `e` is no such field or the field is
+/// absent (the caller then takes the general path, which names the fault).
+fn hash_field<'a, 'e>(
+    e: &'e Expr,
+    env: &Env<'a>,
+    scope: &mut Scope<'a, 'e>,
+) -> Result<Option<&'a [u8; 32]>, Fault> {
+    let Expr::Field { arg, index, .. } = e else {
+        return Ok(None);
+    };
+    Ok(match record(arg, env, scope)?.get(*index) {
+        Some(Some(Value::Scalar(Lit::Hex(h)))) => Some(h),
+        _ => None,
+    })
 }
 
 /// A record-valued expression's fields.

@@ -100,32 +100,59 @@ fn key_json(item: &Val<'_>, k: usize) -> Option<Json> {
 
 /// Evaluates an `each` rule.
 pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
-    let over = match expr::eval(&each.over, env) {
+    each_many(&[(rule, each)], env)
+        .pop()
+        .unwrap_or_else(|| result(rule, false, "cannot evaluate: no result".into(), None))
+}
+
+/// Evaluates `each` rules that range over the same array in one pass over its items (so a
+/// large array is read from memory once, not once per rule); one result per rule, in
+/// order, each what [`each`] alone gives.
+pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResult> {
+    let Some((_, first)) = rules.first() else {
+        return Vec::new();
+    };
+    let over = match expr::eval(&first.over, env) {
         Ok(v) => v,
-        Err(f) => return result(rule, false, format!("cannot evaluate: {}", f.0), None),
+        Err(f) => {
+            return rules
+                .iter()
+                .map(|(r, _)| result(r, false, format!("cannot evaluate: {}", f.0), None))
+                .collect();
+        }
     };
     let Some(total) = over.count() else {
-        return result(
-            rule,
-            false,
-            "cannot evaluate: `over` is not an array".into(),
-            None,
-        );
+        return rules
+            .iter()
+            .map(|(r, _)| {
+                result(
+                    r,
+                    false,
+                    "cannot evaluate: `over` is not an array".into(),
+                    None,
+                )
+            })
+            .collect();
     };
-    let key = key_index(rule, each.item());
+    let mut runs: Vec<(usize, Failing, Option<usize>)> = rules
+        .iter()
+        .map(|(r, e)| (0, Failing::default(), key_index(r, e.item())))
+        .collect();
     let mut scope: Scope<'_, '_> = Vec::with_capacity(4);
-    let mut failing = Failing::default();
-    let mut applied = 0usize;
     for i in 0..total {
         let Some(item) = over.item(i) else { break };
-        scope.push((each.var.as_str(), item));
-        // A fault in `where` never switches the check off: the item then applies.
-        let applies = each
-            .filter
-            .as_ref()
-            .is_none_or(|w| !matches!(cond::eval_bool(w, env, &mut scope), Ok(false)));
-        if applies {
-            applied += 1;
+        for ((_, each), (applied, failing, key)) in rules.iter().zip(&mut runs) {
+            scope.clear();
+            scope.push((each.var.as_str(), item.clone()));
+            // A fault in `where` never switches the check off: the item then applies.
+            let applies = each
+                .filter
+                .as_ref()
+                .is_none_or(|w| !matches!(cond::eval_bool(w, env, &mut scope), Ok(false)));
+            if !applies {
+                continue;
+            }
+            *applied += 1;
             let holds = match cond::eval_bool(&each.holds, env, &mut scope) {
                 Ok(b) => b,
                 Err(f) => {
@@ -134,14 +161,18 @@ pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
                 }
             };
             if !holds {
-                let item = scope.last().map(|(_, v)| v.clone());
-                if let Some(item) = item {
-                    failing.push(i, &item, key);
-                }
+                failing.push(i, &item, *key);
             }
         }
-        scope.clear();
     }
+    rules
+        .iter()
+        .zip(runs)
+        .map(|((rule, each), (applied, failing, _))| finish(rule, each, total, applied, failing))
+        .collect()
+}
+
+fn finish(rule: &Rule, each: &Each, total: usize, applied: usize, failing: Failing) -> RuleResult {
     let over_text = &each.over;
     let which = each
         .filter
