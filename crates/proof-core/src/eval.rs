@@ -303,7 +303,7 @@ fn run(
     let mut done: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
     let mut fused = if fail_fast {
         // Stopping early needs one rule at a time.
-        done.clone()
+        Vec::new()
     } else {
         fuse_each_rules(ir, &positions, &env)
     };
@@ -460,29 +460,7 @@ fn fuse_each_rules(ir: &Ir, positions: &[usize], env: &Env<'_>) -> Vec<Option<Ru
 /// Every `on_list` root of the rule that does not depend on an item must be a list the
 /// registry has: an unknown root is the request's error, as for the membership ops.
 fn known_roots(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<(), EvalError> {
-    let exprs = rule
-        .lhs
-        .iter()
-        .chain(&rule.rhs)
-        .chain(rule.each.iter().flat_map(|e| {
-            std::iter::once(&e.over)
-                .chain(&e.filter)
-                .chain(std::iter::once(&e.holds))
-        }));
-    let mut roots: Vec<&Expr> = Vec::new();
-    for e in exprs {
-        e.walk(&mut |x| {
-            if let Expr::Call {
-                func: crate::ir::Func::OnList,
-                args,
-                ..
-            } = x
-                && let Some(root) = args.get(1).filter(|r| !r.has_locals())
-            {
-                roots.push(root);
-            }
-        });
-    }
+    let roots = rule.exprs().flat_map(Expr::on_list_roots);
     for root in roots {
         if let Ok(Val::Scalar(Lit::Hex(h))) = expr::eval(root, env)
             && lists.get(&h).is_none()

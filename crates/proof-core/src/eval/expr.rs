@@ -161,23 +161,13 @@ pub fn resolve_roots<'a, 'e>(
     env: &Env<'a>,
     lists: &'a Registry,
 ) -> Vec<(usize, &'a RefList)> {
-    let mut out = Vec::new();
-    for e in exprs {
-        e.walk(&mut |x| {
-            if let Expr::Call {
-                func: Func::OnList,
-                args,
-                ..
-            } = x
-                && let Some(root) = args.get(1).filter(|r| !r.has_locals())
-                && let Ok(Val::Scalar(Lit::Hex(h))) = eval(root, env)
-                && let Some(list) = lists.get(&h)
-            {
-                out.push((root_key(root), list.as_ref()));
-            }
-        });
-    }
-    out
+    exprs
+        .flat_map(Expr::on_list_roots)
+        .filter_map(|root| match eval(root, env) {
+            Ok(Val::Scalar(Lit::Hex(h))) => Some((root_key(root), lists.get(&h)?.as_ref())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The names bound by enclosing macros and `each` rules, innermost last.

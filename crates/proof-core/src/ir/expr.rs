@@ -493,6 +493,25 @@ impl Expr {
         found
     }
 
+    /// The root argument of every `on_list` call in the tree that names no bound variable
+    /// (so that it has one value for the whole verification), in order.
+    #[must_use]
+    pub fn on_list_roots(&self) -> Vec<&Self> {
+        let mut out = Vec::new();
+        self.walk(&mut |x| {
+            if let Self::Call {
+                func: Func::OnList,
+                args,
+                ..
+            } = x
+                && let Some(root) = args.get(1).filter(|r| !r.has_locals())
+            {
+                out.push(root);
+            }
+        });
+        out
+    }
+
     /// Calls `f` on every input name, in order.
     pub fn visit_vars<'a>(&'a self, f: &mut impl FnMut(&'a str)) {
         if let Self::Var { name, .. } = self {
