@@ -17,6 +17,9 @@ pub enum ContextCommand {
     /// Build a context from a supplier CSV and list files; optionally the private index.
     #[command(after_help = "\
 Examples:
+  proof context build --policy lksg.v2 --suppliers suppliers.csv \\
+      --list sanctions_root=lists/un.csv --list high_risk_root=lists/high-risk-regions.csv \\
+      -o ctx.json --index idx.json
   proof context build --policy lksg.v1.1 --suppliers suppliers.csv \\
       --list sanctions_root=lists/un.csv --list high_risk_root=lists/high-risk-regions.csv \\
       -o ctx.json --index idx.json
@@ -29,7 +32,10 @@ Supplier columns (docs/suppliers.md): supplier_id and name (required), country, 
 imo, imo_company, bic, register_country with register_no, last_audit. A mapping file names other
 columns. Identifier hashes go to supplier_hashes, name and strict keys (candidates for
 review) to supplier_name_keys, countries to supplier_regions, audits to audit_dates; only
-the inputs the policy declares are written. A policy with screening_* inputs (lksg.v1.2)
+the inputs the policy declares are written. A policy whose input is an array of supplier
+records (lksg.v2) gets one record per supplier instead: id (the committed supplier_id), ids,
+name_keys, region, last_audit, as its record type declares them; the index then maps each
+record id back to its supplier. A policy with screening_* inputs (lksg.v1.2)
 takes them from --screening: a full `proof screen` of the same supplier file that covered
 the sanctions_root list (docs/screening.md). The index maps every hash back to its
 supplier: keep it inside the company, it undoes the commitments.
