@@ -95,6 +95,12 @@ fn evaluate(c: &mut Criterion) {
     let v1_text = serde_json::to_string(&v1_json).unwrap();
     let r = eval::evaluate(&v2, &v2_ctx, as_of, &reg).unwrap();
     assert!(eval::verdict(&r) == Verdict::Ok, "{r:?}");
+    // Both ways from the text give the same report.
+    let doc = json::doc_from_str_strict_depth(&v2_text, 64).unwrap();
+    assert_eq!(
+        scan_and_report(&v2, &v2_text, as_of, &reg),
+        eval::verify(&v2, &doc, Some(as_of), &reg).unwrap()
+    );
     let mut g = c.benchmark_group("records");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.throughput(Throughput::Elements(SUPPLIERS));
@@ -107,6 +113,10 @@ fn evaluate(c: &mut Criterion) {
             eval::verify(&v2, &doc, Some(as_of), &reg).unwrap()
         });
     });
+    // The service's path (`POST /verify`): decoded and hashed in one pass over the text.
+    g.bench_function("scan_text/lksg.v2/100000", |b| {
+        b.iter(|| scan_and_report(&v2, black_box(&v2_text), as_of, &reg));
+    });
     g.bench_function("rules/lksg.v1-flat/100000", |b| {
         b.iter(|| eval::evaluate(&v1, black_box(&v1_ctx), as_of, &reg).unwrap());
     });
@@ -116,7 +126,24 @@ fn evaluate(c: &mut Criterion) {
             eval::verify(&v1, &doc, Some(as_of), &reg).unwrap()
         });
     });
+    g.bench_function("scan_text/lksg.v1-flat/100000", |b| {
+        b.iter(|| scan_and_report(&v1, black_box(&v1_text), as_of, &reg));
+    });
     g.finish();
+}
+
+/// What `POST /verify` does with a context: reads it from its text in one pass (decoding
+/// and hashing), then evaluates it.
+fn scan_and_report(
+    ir: &proof_core::ir::Ir,
+    text: &str,
+    as_of: time::OffsetDateTime,
+    reg: &Registry,
+) -> eval::Report {
+    let mut cur = json::Cursor::new(text);
+    let s = context::scan(&ir.inputs, &mut cur, 63).expect("the fast path takes the context");
+    assert!(cur.at_end());
+    eval::report(ir, &s.context, s.hash, as_of, reg, None, false).unwrap()
 }
 
 criterion_group!(benches, compile, evaluate);

@@ -13,6 +13,7 @@ mod items;
 mod membership;
 mod pretty;
 mod report;
+mod row;
 
 pub use checked::{CheckedHashes, membership_inputs};
 pub use context::{Context, ContextError, Scanned};

@@ -201,6 +201,104 @@ proptest! {
     }
 }
 
+/// `v` as JSON text with every object's members in reverse name order when `reverse`, and
+/// `ws` between tokens.
+fn write_with(v: &Value, reverse: bool, ws: &str, out: &mut String) {
+    match v {
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(ws);
+                write_with(x, reverse, ws, out);
+            }
+            out.push_str(ws);
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            let members: Vec<_> = if reverse {
+                o.iter().rev().collect()
+            } else {
+                o.iter().collect()
+            };
+            for (i, (k, x)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(ws);
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push(':');
+                out.push_str(ws);
+                write_with(x, reverse, ws, out);
+            }
+            out.push_str(ws);
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Reading a context of records straight from its text (the service's fast path) gives
+    /// the context and hash that parsing and decoding give, whatever the order of the
+    /// members; a record the decoder refuses (a wrong type, an unknown, missing or repeated
+    /// field) is never taken by it.
+    #[test]
+    fn records_scan_as_they_decode(
+        xs in items(),
+        reverse in any::<bool>(),
+        ws in "[ \t\n]{0,2}",
+        broken in prop::option::of((0usize..24, 0usize..4)),
+    ) {
+        let ir = policy::compile(
+            "id: scan\nversion: \"1\"\nlegal_basis: [{directive: LkSG}]\ninputs:\n  xs: {type: array, items: {type: object, fields: {id: hex, ids: {type: array, items: hex}, risk: string, audit: {type: date, optional: true}, owner: {type: object, optional: true, fields: {id: hex}}}}}\nrules:\n  - {id: a, op: each, over: xs, as: x, holds: \"x.risk != 'none'\"}\n",
+            LintMode::Strict,
+        )
+        .unwrap()
+        .ir;
+        // The items without their numbers (which the fast path leaves to the tree), with
+        // an array and, for some, a nested record.
+        let xs: Vec<Value> = xs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut x)| {
+                let id = x["id"].clone();
+                let o = x.as_object_mut().unwrap();
+                o.remove("score");
+                o.insert("ids".into(), json!([id, id]));
+                if i % 3 == 0 {
+                    o.insert("owner".into(), json!({"id": id}));
+                }
+                x
+            })
+            .collect();
+        let mut text = String::new();
+        write_with(&json!({"xs": xs}), reverse, &ws, &mut text);
+        if let Some((at, how)) = broken.filter(|_| !xs.is_empty()) {
+            let id = xs[at % xs.len()]["id"].as_str().unwrap();
+            let wrong = match how {
+                0 => format!(r#""id":"{id}","risk":7"#),
+                1 => format!(r#""id":"{id}","colour":"red""#),
+                2 => format!(r#""id":"{id}","id":"{id}""#),
+                _ => "\"risk\":\"low\"".to_owned(),
+            };
+            // Replaces the member `"id":"…"` wherever the writer put it.
+            text = text.replacen(&format!(r#""id":{ws}"{id}""#), &wrong, 1);
+        }
+        let general = proof_core::json::from_slice_strict_depth(text.as_bytes(), 64)
+            .ok()
+            .and_then(|v| Some((eval::context::decode(&ir.inputs, &v).ok()?, proof_core::hash::value_sha256(&v).unwrap())));
+        let mut cur = proof_core::json::Cursor::new(&text);
+        let fast = eval::context::scan(&ir.inputs, &mut cur, 8).filter(|_| cur.at_end());
+        prop_assert_eq!(fast.map(|f| (f.context, f.hash)), general, "{}", text);
+    }
+}
+
 /// Every shipped policy and every policy of the records corpus reads back from its IR JSON
 /// with the same hash (a macro node has a `var` member, and must not read as an input).
 #[test]

@@ -3,15 +3,16 @@
 //! Every error names the JSON path (`$.audit_dates[3]`), the expected type and what was
 //! found. Unknown keys are errors too: a misspelt input must not go unnoticed.
 
-use crate::hash::sha256_id_of_parts;
 use crate::ir::{InputDecl, Lit};
-use crate::json::{Cursor, Tree};
-use crate::lists::{decode_hex32, parse_hash};
+use crate::json::Tree;
+use crate::lists::parse_hash;
 use crate::temporal;
 use crate::types::{Record, Scalar, Type};
 use std::collections::BTreeMap;
-use std::ops::Range;
 use time::OffsetDateTime;
+
+mod scan;
+pub use scan::{Scanned, scan};
 
 /// The reserved context key that fixes the evaluation time.
 pub const AS_OF_KEY: &str = "as_of";
@@ -115,8 +116,77 @@ pub enum Value {
     /// A record: its fields by their index in the record type, `None` for an optional
     /// field the context leaves out.
     Record(Box<[Option<Value>]>),
-    /// An array of records or of arrays.
+    /// An array of records, stored row after row ([`Records`]).
+    Records(Records),
+    /// An array of arrays.
     List(Vec<Value>),
+}
+
+/// An array of records of one type, stored row after row in one allocation: record `i` is
+/// the `width` fields from `i * width`. A rule over 100,000 suppliers then reads their
+/// fields from memory in order, as it would read a flat array, instead of following a
+/// pointer per record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Records {
+    width: usize,
+    len: usize,
+    cells: Vec<Option<Value>>,
+}
+
+impl Records {
+    /// No records of `width` fields, with room for `capacity` of them.
+    #[must_use]
+    pub fn with_capacity(width: usize, capacity: usize) -> Self {
+        Self {
+            width,
+            len: 0,
+            cells: Vec::with_capacity(width.saturating_mul(capacity)),
+        }
+    }
+
+    /// Number of records.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are none.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Record `i`: its fields in the order of the record type.
+    #[must_use]
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&[Option<Value>]> {
+        if i >= self.len {
+            return None;
+        }
+        self.cells.get(i * self.width..(i + 1) * self.width)
+    }
+
+    /// Appends a record: `fields` must push exactly `width` cells (in type order) onto the
+    /// vector it is given, or fail.
+    ///
+    /// # Errors
+    /// `fields`' error; the records are then as before.
+    pub fn push_with<E>(
+        &mut self,
+        fields: impl FnOnce(&mut Vec<Option<Value>>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.cells.len();
+        match fields(&mut self.cells) {
+            Ok(()) if self.cells.len() == start + self.width => {
+                self.len += 1;
+                Ok(())
+            }
+            r => {
+                self.cells.truncate(start);
+                r
+            }
+        }
+    }
 }
 
 /// A decoded context.
@@ -200,11 +270,22 @@ fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, 
     Ok(match ty {
         Type::Scalar(s) => Value::Scalar(scalar(*s, v, path)?),
         Type::Array(s) => Value::Array(array(*s, v, path)?),
-        Type::Record(r) => Value::Record(record(r, v, path)?),
+        Type::Record(r) => {
+            let mut out = Vec::with_capacity(r.fields.len());
+            record(r, v, path, &mut out)?;
+            Value::Record(out.into_boxed_slice())
+        }
         Type::List(item) => {
             let items = v
                 .as_array()
                 .ok_or_else(|| cerr(path(), format!("expected `{ty}`, found {}", v.kind())))?;
+            if let Type::Record(r) = item.as_ref() {
+                let mut out = Records::with_capacity(r.fields.len(), items.len());
+                for (i, it) in items.iter().enumerate() {
+                    out.push_with(|cells| record(r, it, &|| format!("{}[{i}]", path()), cells))?;
+                }
+                return Ok(Value::Records(out));
+            }
             let mut out = Vec::with_capacity(items.len());
             for (i, it) in items.iter().enumerate() {
                 out.push(value(item, it, &|| format!("{}[{i}]", path()))?);
@@ -214,13 +295,15 @@ fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, 
     })
 }
 
-/// Decodes a record: every required field present, no field the type does not declare.
-/// Problems are reported in field-name order, so every tree gives the same error.
+/// Decodes a record onto `out`, its fields in type order: every required field present, no
+/// field the type does not declare. Problems are reported in field-name order, so every
+/// tree gives the same error.
 fn record<T: Tree>(
     r: &Record,
     v: &T,
     path: &dyn Fn() -> String,
-) -> Result<Box<[Option<Value>]>, ContextError> {
+    out: &mut Vec<Option<Value>>,
+) -> Result<(), ContextError> {
     let known = v.all_names(&mut |k| r.field(k).is_some()).ok_or_else(|| {
         cerr(
             path(),
@@ -242,7 +325,6 @@ fn record<T: Tree>(
             ),
         ));
     }
-    let mut out = Vec::with_capacity(r.fields.len());
     for f in &r.fields {
         let fpath = || format!("{}.{}", path(), f.name);
         match v.get(&f.name) {
@@ -256,7 +338,7 @@ fn record<T: Tree>(
             }
         }
     }
-    Ok(out.into_boxed_slice())
+    Ok(())
 }
 
 /// Decodes one value; `path` is only built when there is an error to report.
@@ -338,218 +420,4 @@ fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, 
         Scalar::Date => collect!(Date, date),
         Scalar::Duration => collect!(Duration, duration),
     })
-}
-
-/// A context read straight from its JSON text: what [`decode`] gives for the parsed text,
-/// and the context hash a report states for it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Scanned {
-    /// The decoded context.
-    pub context: Context,
-    /// `sha256:` of its canonical JSON (as [`crate::hash::value_sha256`] of the parsed text).
-    pub hash: String,
-}
-
-/// Decodes and hashes the context object that starts at `cur`, in one pass and without a
-/// JSON tree (the service's `/verify` fast path: parsing a tree, walking it to decode and
-/// walking it again to hash took more time than the hashing itself).
-///
-/// `room` is how many levels of nesting may still open at `cur` (an object of arrays
-/// needs two). Gives the same context and hash as [`decode`] and
-/// [`value_sha256`](crate::hash::value_sha256) of the parsed text, or `None` where it does
-/// not go: strings with escapes, numbers, `null`, nesting past arrays, non-ASCII member
-/// names, an unknown, missing or repeated member, a value that does not fit its type, or an
-/// input named `as_of`. The caller then parses the text and calls [`decode`], which accepts
-/// what is valid and names what is not. A property test holds the two to the same answers.
-#[must_use]
-pub fn scan(
-    inputs: &BTreeMap<String, InputDecl>,
-    cur: &mut Cursor<'_>,
-    room: usize,
-) -> Option<Scanned> {
-    if room < 2 || inputs.contains_key(AS_OF_KEY) || !cur.eat(b'{') {
-        return None;
-    }
-    // Each member's canonical bytes (`"name":value`) in the order given; hashed in name
-    // order at the end. Canonical JSON is never longer than the text it came from.
-    let mut canon: Vec<u8> = Vec::with_capacity(cur.rest().len());
-    let mut members: Vec<(&str, Range<usize>)> = Vec::with_capacity(inputs.len() + 1);
-    let mut out = Context::default();
-    if !cur.eat(b'}') {
-        loop {
-            let (name, quoted) = cur.plain_str_raw()?;
-            if !name.is_ascii() || members.iter().any(|(k, _)| *k == name) || !cur.eat(b':') {
-                return None;
-            }
-            let start = canon.len();
-            canon.extend_from_slice(quoted.as_bytes());
-            canon.push(b':');
-            if name == AS_OF_KEY {
-                let (text, quoted) = cur.plain_str_raw()?;
-                out.as_of = Some(temporal::parse_timestamp(text).ok()?);
-                canon.extend_from_slice(quoted.as_bytes());
-            } else {
-                let value = match inputs.get(name)?.ty {
-                    Type::Scalar(s) => Value::Scalar(scan_scalar(s, cur, &mut canon)?),
-                    Type::Array(s) => Value::Array(scan_array(s, cur, &mut canon)?),
-                    // Records go through the tree.
-                    Type::Record(_) | Type::List(_) => return None,
-                };
-                out.values.insert(name.to_owned(), value);
-            }
-            members.push((name, start..canon.len()));
-            if !cur.next(b'}')? {
-                break;
-            }
-        }
-    }
-    if out.values.len() != inputs.len() {
-        return None;
-    }
-    // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
-    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let open = |i: usize| -> &[u8] { if i == 0 { b"{" } else { b"," } };
-    let close: &[u8] = if members.is_empty() { b"{}" } else { b"}" };
-    // (Every range was taken from `canon` as it grew, so `get` always finds it.)
-    let parts = members
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, range))| [Some(open(i)), canon.get(range.clone())])
-        .flatten()
-        .chain([close]);
-    Some(Scanned {
-        hash: sha256_id_of_parts(parts),
-        context: out,
-    })
-}
-
-/// One value of type `s`, its canonical bytes appended to `canon`.
-fn scan_scalar(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Lit> {
-    Some(match s {
-        Scalar::Hex => Lit::Hex(scan_hex(cur, canon)?),
-        Scalar::Bool => Lit::Bool(scan_bool(cur, canon)?),
-        Scalar::String => Lit::String(scan_text(cur, canon)?.to_owned()),
-        Scalar::Date => Lit::Date(temporal::parse_date(scan_text(cur, canon)?).ok()?),
-        Scalar::Duration => Lit::Duration(temporal::parse_duration(scan_text(cur, canon)?).ok()?),
-        // Canonical numbers need reformatting; the tree path does that.
-        Scalar::Number => return None,
-    })
-}
-
-fn scan_text<'a>(cur: &mut Cursor<'a>, canon: &mut Vec<u8>) -> Option<&'a str> {
-    let (text, quoted) = cur.plain_str_raw()?;
-    canon.extend_from_slice(quoted.as_bytes());
-    Some(text)
-}
-
-fn scan_bool(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<bool> {
-    let b = cur.boolean()?;
-    canon.extend_from_slice(if b { b"true" } else { b"false" });
-    Some(b)
-}
-
-const HASH_PREFIX: &[u8] = b"sha256:";
-
-/// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`): its end
-/// is where a hash's closing quote must be, and decoding checks every byte before it, so
-/// the string is not scanned for its end first.
-fn scan_hex(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<[u8; 32]> {
-    cur.peek()?;
-    let (digest, len) = hex_at(cur.rest().as_bytes())?;
-    canon.extend_from_slice(cur.rest().as_bytes().get(..len)?);
-    cur.advance(len);
-    Some(digest)
-}
-
-/// The hash string at the start of `b` (its opening quote) and its length with quotes.
-fn hex_at(b: &[u8]) -> Option<([u8; 32], usize)> {
-    let open = usize::from(b.first() == Some(&b'"'));
-    let from = open
-        + if b.get(1..8) == Some(HASH_PREFIX) {
-            HASH_PREFIX.len()
-        } else {
-            0
-        };
-    let len = from + 65;
-    if open == 0 || b.get(len - 1) != Some(&b'"') {
-        return None;
-    }
-    Some((decode_hex32(b.get(from..len - 1)?)?, len))
-}
-
-/// The items of a hash array (the cursor just past its `[`) up to and including `]`, in
-/// one loop over the bytes: most of a context is this.
-fn scan_hex_items(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Vec<[u8; 32]>> {
-    let b = cur.rest().as_bytes();
-    // A hash takes at least 67 bytes of text with its quotes and comma, so this holds every
-    // item the rest of the text could have.
-    let mut out = Vec::with_capacity(b.len() / 67 + 1);
-    let mut i = 0;
-    let ws = |i: &mut usize| {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(*i) {
-            *i += 1;
-        }
-    };
-    loop {
-        ws(&mut i);
-        let (digest, len) = hex_at(b.get(i..)?)?;
-        out.push(digest);
-        canon.extend_from_slice(b.get(i..i + len)?);
-        i += len;
-        ws(&mut i);
-        match b.get(i) {
-            Some(b',') => canon.push(b','),
-            Some(b']') => break,
-            _ => return None,
-        }
-        i += 1;
-    }
-    cur.advance(i + 1);
-    Some(out)
-}
-
-fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Array> {
-    if !cur.eat(b'[') {
-        return None;
-    }
-    canon.push(b'[');
-    if s == Scalar::Hex {
-        let items = if cur.eat(b']') {
-            Vec::new()
-        } else {
-            scan_hex_items(cur, canon)?
-        };
-        canon.push(b']');
-        return Some(Array::Hex(items));
-    }
-    // Dates take at least 13 bytes of text each (quotes and a comma), so this capacity
-    // holds every item the rest of the text could have.
-    let rest = cur.rest().len();
-    let mut out = match s {
-        Scalar::Date => Array::Date(Vec::with_capacity(rest / 13 + 1)),
-        Scalar::String => Array::String(Vec::new()),
-        Scalar::Bool => Array::Bool(Vec::new()),
-        Scalar::Duration => Array::Duration(Vec::new()),
-        Scalar::Hex | Scalar::Number => return None,
-    };
-    if !cur.eat(b']') {
-        loop {
-            match &mut out {
-                Array::Date(v) => v.push(temporal::parse_date(scan_text(cur, canon)?).ok()?),
-                Array::String(v) => v.push(scan_text(cur, canon)?.to_owned()),
-                Array::Bool(v) => v.push(scan_bool(cur, canon)?),
-                Array::Duration(v) => {
-                    v.push(temporal::parse_duration(scan_text(cur, canon)?).ok()?);
-                }
-                // Taken above (hashes) or refused (numbers).
-                Array::Hex(_) | Array::Number(_) => return None,
-            }
-            if !cur.next(b']')? {
-                break;
-            }
-            canon.push(b',');
-        }
-    }
-    canon.push(b']');
-    Some(out)
 }

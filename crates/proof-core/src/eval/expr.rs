@@ -6,7 +6,7 @@
 //! when any item is false and a fault otherwise only when an item faults (`exists` the
 //! same way round), so the order of the items never changes the outcome.
 
-use super::context::{Array, Context, Value};
+use super::context::{Array, Context, Records, Value};
 use crate::ir::{BinOp, Expr, Func, Lit, Macro, UnOp};
 use crate::lists::{RefList, Registry};
 use crate::temporal::{self, DAY};
@@ -34,6 +34,8 @@ pub enum Val<'a> {
 pub enum List<'a> {
     /// Items of the context.
     Borrowed(&'a [Value]),
+    /// Records of the context.
+    Records(&'a Records),
     /// Items built during evaluation.
     Owned(Vec<Val<'a>>),
 }
@@ -44,6 +46,7 @@ impl<'a> List<'a> {
     pub fn len(&self) -> usize {
         match self {
             Self::Borrowed(v) => v.len(),
+            Self::Records(r) => r.len(),
             Self::Owned(v) => v.len(),
         }
     }
@@ -56,9 +59,11 @@ impl<'a> List<'a> {
 
     /// Item `i`.
     #[must_use]
+    #[inline]
     pub fn get(&self, i: usize) -> Option<Val<'a>> {
         match self {
             Self::Borrowed(v) => v.get(i).map(Val::of),
+            Self::Records(r) => r.get(i).map(Val::Record),
             Self::Owned(v) => v.get(i).cloned(),
         }
     }
@@ -72,6 +77,7 @@ impl<'a> Val<'a> {
             Value::Scalar(l) => Self::Scalar(l.clone()),
             Value::Array(a) => Self::Array(Cow::Borrowed(a)),
             Value::Record(r) => Self::Record(r),
+            Value::Records(r) => Self::List(List::Records(r)),
             Value::List(l) => Self::List(List::Borrowed(l)),
         }
     }
@@ -88,6 +94,7 @@ impl<'a> Val<'a> {
 
     /// Item `i`, for an array.
     #[must_use]
+    #[inline]
     pub fn item(&self, i: usize) -> Option<Self> {
         match self {
             Self::Array(a) => a.lit(i).map(Self::Scalar),

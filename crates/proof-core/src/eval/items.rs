@@ -3,8 +3,9 @@
 //! the first [`MAX_ITEMS`] of them, and how many failed in all.
 
 use super::cond;
-use super::context::Value;
+use super::context::{Array, Value};
 use super::expr::{self, Env, Fault, Scope, Val};
+use super::row::{self, Cond};
 use super::{Evidence, RuleResult, result};
 use crate::ir::{Each, Expr, Lit, Rule};
 use crate::types::Type;
@@ -138,22 +139,44 @@ pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResu
         .iter()
         .map(|(r, e)| (0, Failing::default(), key_index(r, e.item())))
         .collect();
+    let prepared: Vec<(Option<Cond<'_>>, Cond<'_>)> = rules
+        .iter()
+        .map(|(_, e)| {
+            (
+                e.filter.as_ref().map(|w| row::prepare(w, &e.var, env)),
+                row::prepare(&e.holds, &e.var, env),
+            )
+        })
+        .collect();
     let mut scope: Scope<'_, '_> = Vec::with_capacity(4);
     for i in 0..total {
         let Some(item) = over.item(i) else { break };
-        for ((_, each), (applied, failing, key)) in rules.iter().zip(&mut runs) {
-            scope.clear();
-            scope.push((each.var.as_str(), item.clone()));
+        for (((_, each), (applied, failing, key)), (filter, holds)) in
+            rules.iter().zip(&mut runs).zip(&prepared)
+        {
+            let var = each.var.as_str();
+            let mut slow = |e| {
+                scope.clear();
+                scope.push((var, item.clone()));
+                cond::eval_bool(e, env, &mut scope)
+            };
+            let rec = match &item {
+                Val::Record(rec) => Some(*rec),
+                _ => None,
+            };
+            let mut test = |c: &Cond<'_>, e| match rec.and_then(|r| c.test(r)) {
+                Some(b) => Ok(b),
+                None => slow(e),
+            };
             // A fault in `where` never switches the check off: the item then applies.
-            let applies = each
-                .filter
+            let holds = filter
                 .as_ref()
-                .is_none_or(|w| !matches!(cond::eval_bool(w, env, &mut scope), Ok(false)));
-            if !applies {
-                continue;
-            }
+                .zip(each.filter.as_ref())
+                .is_none_or(|(c, w)| !matches!(test(c, w), Ok(false)))
+                .then(|| test(holds, &each.holds));
+            let Some(holds) = holds else { continue };
             *applied += 1;
-            let holds = match cond::eval_bool(&each.holds, env, &mut scope) {
+            let holds = match holds {
                 Ok(b) => b,
                 Err(f) => {
                     failing.fault.get_or_insert((i, f));
@@ -225,25 +248,48 @@ pub(super) fn membership_items(
         let mut hits = Vec::new();
         let mut failing = Failing::default();
         let mut scope: Scope<'_, '_> = Vec::with_capacity(2);
+        // `x.field` of the item itself is read from the record in place.
+        let field = match body.as_ref() {
+            Expr::Field { arg, index, .. } if matches!(arg.as_ref(), Expr::Local { name, .. } if name == var) => {
+                Some(*index)
+            }
+            _ => None,
+        };
         for i in 0..n {
             let Some(item) = items.item(i) else { break };
-            scope.push((var.as_str(), item));
-            let v = expr::eval_in(body, env, &mut scope)?;
             let mut bad = false;
-            let ok = v.each_hash(&mut |h| {
+            let mut check = |h: &[u8; 32]| {
                 checked += 1;
                 if on_list(h) != want_in {
                     hits.push(*h);
                     bad = true;
                 }
-            });
-            if !ok {
-                return Err(Fault("the left side is not hashes".into()));
+            };
+            let in_place = match (&item, field) {
+                (Val::Record(rec), Some(f)) => match rec.get(f) {
+                    Some(Some(Value::Array(Array::Hex(v)))) => {
+                        v.iter().for_each(&mut check);
+                        true
+                    }
+                    Some(Some(Value::Scalar(Lit::Hex(h)))) => {
+                        check(h);
+                        true
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            if !in_place {
+                scope.clear();
+                scope.push((var.as_str(), item.clone()));
+                let v = expr::eval_in(body, env, &mut scope)?;
+                if !v.each_hash(&mut check) {
+                    return Err(Fault("the left side is not hashes".into()));
+                }
             }
-            if bad && let Some((_, item)) = scope.last() {
-                failing.push(i, item, key);
+            if bad {
+                failing.push(i, &item, key);
             }
-            scope.clear();
         }
         Ok((checked, hits, failing))
     })())

@@ -1,0 +1,374 @@
+//! Contexts read straight from their JSON text, decoded and hashed in one pass without a
+//! tree: the service's `/verify` fast path. Gives what [`decode`](super::decode) and
+//! [`value_sha256`](crate::hash::value_sha256) give for the parsed text, or `None` where it
+//! does not go; the caller then takes the general path.
+
+use super::{AS_OF_KEY, Array, Context, Records, Value};
+use crate::hash::sha256_id_of_parts;
+use crate::ir::{InputDecl, Lit};
+use crate::json::Cursor;
+use crate::lists::decode_hex32;
+use crate::temporal;
+use crate::types::{Record, Scalar, Type};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// A context read straight from its JSON text: what [`decode`](super::decode) gives for the parsed text,
+/// and the context hash a report states for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scanned {
+    /// The decoded context.
+    pub context: Context,
+    /// `sha256:` of its canonical JSON (as [`crate::hash::value_sha256`] of the parsed text).
+    pub hash: String,
+}
+
+/// Decodes and hashes the context object that starts at `cur`, in one pass and without a
+/// JSON tree (the service's `/verify` fast path: parsing a tree, walking it to decode and
+/// walking it again to hash took more time than the hashing itself).
+///
+/// `room` is how many levels of nesting may still open at `cur` (an object of arrays
+/// needs two). Gives the same context and hash as [`decode`](super::decode) and
+/// [`value_sha256`](crate::hash::value_sha256) of the parsed text, or `None` where it does
+/// not go: strings with escapes, numbers, `null`, nesting past arrays, non-ASCII member
+/// names, an unknown, missing or repeated member, a value that does not fit its type, or an
+/// input named `as_of`. The caller then parses the text and calls [`decode`](super::decode), which accepts
+/// what is valid and names what is not. A property test holds the two to the same answers.
+#[must_use]
+pub fn scan(
+    inputs: &BTreeMap<String, InputDecl>,
+    cur: &mut Cursor<'_>,
+    room: usize,
+) -> Option<Scanned> {
+    if room < 2 || inputs.contains_key(AS_OF_KEY) || !cur.eat(b'{') {
+        return None;
+    }
+    // Each member's canonical bytes (`"name":value`) in the order given; hashed in name
+    // order at the end. Canonical JSON is never longer than the text it came from.
+    let mut canon: Vec<u8> = Vec::with_capacity(cur.rest().len());
+    let mut members: Vec<(&str, Range<usize>)> = Vec::with_capacity(inputs.len() + 1);
+    let mut out = Context::default();
+    let mut spans = Vec::new();
+    if !cur.eat(b'}') {
+        loop {
+            let (name, quoted) = cur.plain_str_raw()?;
+            if !name.is_ascii() || members.iter().any(|(k, _)| *k == name) || !cur.eat(b':') {
+                return None;
+            }
+            let start = canon.len();
+            canon.extend_from_slice(quoted.as_bytes());
+            canon.push(b':');
+            if name == AS_OF_KEY {
+                let (text, quoted) = cur.plain_str_raw()?;
+                out.as_of = Some(temporal::parse_timestamp(text).ok()?);
+                canon.extend_from_slice(quoted.as_bytes());
+            } else {
+                let value = match &inputs.get(name)?.ty {
+                    Type::Array(s) => Value::Array(scan_array(*s, cur, &mut canon, Room::Rest)?),
+                    ty => scan_value(ty, cur, &mut canon, &mut spans, room - 1)?,
+                };
+                out.values.insert(name.to_owned(), value);
+            }
+            members.push((name, start..canon.len()));
+            if !cur.next(b'}')? {
+                break;
+            }
+        }
+    }
+    if out.values.len() != inputs.len() {
+        return None;
+    }
+    // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
+    members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let open = |i: usize| -> &[u8] { if i == 0 { b"{" } else { b"," } };
+    let close: &[u8] = if members.is_empty() { b"{}" } else { b"}" };
+    // (Every range was taken from `canon` as it grew, so `get` always finds it.)
+    let parts = members
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, range))| [Some(open(i)), canon.get(range.clone())])
+        .flatten()
+        .chain([close]);
+    Some(Scanned {
+        hash: sha256_id_of_parts(parts),
+        context: out,
+    })
+}
+
+/// One value of type `s`, its canonical bytes appended to `canon`.
+fn scan_scalar(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<Lit> {
+    Some(match s {
+        Scalar::Hex => Lit::Hex(scan_hex(cur, canon)?),
+        Scalar::Bool => Lit::Bool(scan_bool(cur, canon)?),
+        Scalar::String => Lit::String(scan_text(cur, canon)?.to_owned()),
+        Scalar::Date => Lit::Date(temporal::parse_date(scan_text(cur, canon)?).ok()?),
+        Scalar::Duration => Lit::Duration(temporal::parse_duration(scan_text(cur, canon)?).ok()?),
+        // Canonical numbers need reformatting; the tree path does that.
+        Scalar::Number => return None,
+    })
+}
+
+fn scan_text<'a>(cur: &mut Cursor<'a>, canon: &mut Vec<u8>) -> Option<&'a str> {
+    let (text, quoted) = cur.plain_str_raw()?;
+    canon.extend_from_slice(quoted.as_bytes());
+    Some(text)
+}
+
+fn scan_bool(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<bool> {
+    let b = cur.boolean()?;
+    canon.extend_from_slice(if b { b"true" } else { b"false" });
+    Some(b)
+}
+
+const HASH_PREFIX: &[u8] = b"sha256:";
+
+/// A hash as [`parse_hash`] reads it (64 hex digits, optionally after `sha256:`): its end
+/// is where a hash's closing quote must be, and decoding checks every byte before it, so
+/// the string is not scanned for its end first.
+fn scan_hex(cur: &mut Cursor<'_>, canon: &mut Vec<u8>) -> Option<[u8; 32]> {
+    cur.peek()?;
+    let (digest, len) = hex_at(cur.rest().as_bytes())?;
+    canon.extend_from_slice(cur.rest().as_bytes().get(..len)?);
+    cur.advance(len);
+    Some(digest)
+}
+
+/// The hash string at the start of `b` (its opening quote) and its length with quotes.
+fn hex_at(b: &[u8]) -> Option<([u8; 32], usize)> {
+    let open = usize::from(b.first() == Some(&b'"'));
+    let from = open
+        + if b.get(1..8) == Some(HASH_PREFIX) {
+            HASH_PREFIX.len()
+        } else {
+            0
+        };
+    let len = from + 65;
+    if open == 0 || b.get(len - 1) != Some(&b'"') {
+        return None;
+    }
+    Some((decode_hex32(b.get(from..len - 1)?)?, len))
+}
+
+/// How an array's items are collected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Room {
+    /// An input of the context, which may be most of the text: room for every item the
+    /// rest of the text could hold, allocated once.
+    Rest,
+    /// An array inside a record: a few items, grown as needed (sizing each of 100,000
+    /// such arrays for the rest of the text cost more than the scan).
+    Few,
+}
+
+/// The items of a hash array (the cursor just past its `[`) up to and including `]`, in
+/// one loop over the bytes: most of a context is this.
+fn scan_hex_items(cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) -> Option<Vec<[u8; 32]>> {
+    let b = cur.rest().as_bytes();
+    // A hash takes at least 67 bytes of text with its quotes and comma.
+    let mut out = Vec::with_capacity(match room {
+        Room::Rest => b.len() / 67 + 1,
+        Room::Few => 4,
+    });
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(*i) {
+            *i += 1;
+        }
+    };
+    loop {
+        ws(&mut i);
+        let (digest, len) = hex_at(b.get(i..)?)?;
+        out.push(digest);
+        canon.extend_from_slice(b.get(i..i + len)?);
+        i += len;
+        ws(&mut i);
+        match b.get(i) {
+            Some(b',') => canon.push(b','),
+            Some(b']') => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    cur.advance(i + 1);
+    Some(out)
+}
+
+fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) -> Option<Array> {
+    if !cur.eat(b'[') {
+        return None;
+    }
+    canon.push(b'[');
+    if s == Scalar::Hex {
+        let items = if cur.eat(b']') {
+            Vec::new()
+        } else {
+            scan_hex_items(cur, canon, room)?
+        };
+        canon.push(b']');
+        return Some(Array::Hex(items));
+    }
+    // Dates take at least 13 bytes of text each (quotes and a comma).
+    let rest = match room {
+        Room::Rest => cur.rest().len(),
+        Room::Few => 0,
+    };
+    let mut out = match s {
+        Scalar::Date => Array::Date(Vec::with_capacity(rest / 13 + 1)),
+        Scalar::String => Array::String(Vec::new()),
+        Scalar::Bool => Array::Bool(Vec::new()),
+        Scalar::Duration => Array::Duration(Vec::new()),
+        Scalar::Hex | Scalar::Number => return None,
+    };
+    if !cur.eat(b']') {
+        loop {
+            match &mut out {
+                Array::Date(v) => v.push(temporal::parse_date(scan_text(cur, canon)?).ok()?),
+                Array::String(v) => v.push(scan_text(cur, canon)?.to_owned()),
+                Array::Bool(v) => v.push(scan_bool(cur, canon)?),
+                Array::Duration(v) => {
+                    v.push(temporal::parse_duration(scan_text(cur, canon)?).ok()?);
+                }
+                // Taken above (hashes) or refused (numbers).
+                Array::Hex(_) | Array::Number(_) => return None,
+            }
+            if !cur.next(b']')? {
+                break;
+            }
+            canon.push(b',');
+        }
+    }
+    canon.push(b']');
+    Some(out)
+}
+
+/// Where a record's members were written in `canon`: field index and byte range (without
+/// the commas between members). A scratch stack shared by nested records.
+type Spans = Vec<(usize, Range<usize>)>;
+
+/// A value of type `ty` where `room` levels of nesting may still open.
+fn scan_value(
+    ty: &Type,
+    cur: &mut Cursor<'_>,
+    canon: &mut Vec<u8>,
+    spans: &mut Spans,
+    room: usize,
+) -> Option<Value> {
+    Some(match ty {
+        Type::Scalar(s) => Value::Scalar(scan_scalar(*s, cur, canon)?),
+        _ if room == 0 => return None,
+        Type::Array(s) => Value::Array(scan_array(*s, cur, canon, Room::Few)?),
+        Type::Record(r) => {
+            let mut out = Vec::with_capacity(r.fields.len());
+            scan_record(r, cur, canon, spans, room, &mut out)?;
+            Value::Record(out.into_boxed_slice())
+        }
+        Type::List(item) => {
+            if !cur.eat(b'[') {
+                return None;
+            }
+            canon.push(b'[');
+            let value = if let Type::Record(r) = item.as_ref() {
+                let mut out = Records::with_capacity(r.fields.len(), 0);
+                if !cur.eat(b']') {
+                    loop {
+                        out.push_with(|cells| {
+                            scan_record(r, cur, canon, spans, room - 1, cells).ok_or(())
+                        })
+                        .ok()?;
+                        if !cur.next(b']')? {
+                            break;
+                        }
+                        canon.push(b',');
+                    }
+                }
+                Value::Records(out)
+            } else {
+                let mut out = Vec::new();
+                if !cur.eat(b']') {
+                    loop {
+                        out.push(scan_value(item, cur, canon, spans, room - 1)?);
+                        if !cur.next(b']')? {
+                            break;
+                        }
+                        canon.push(b',');
+                    }
+                }
+                Value::List(out)
+            };
+            canon.push(b']');
+            value
+        }
+    })
+}
+
+/// A record (its `{` next at `cur`, which opens one of `room` levels), its fields pushed
+/// onto `out` in type order. Members may come in any order: canonical JSON has them in
+/// name order, which is the type's field order, so they are rewritten in that order when
+/// they came otherwise. `None` for an unknown, repeated or missing field, or a non-ASCII
+/// name (whose canonical order is not byte order).
+fn scan_record(
+    r: &Record,
+    cur: &mut Cursor<'_>,
+    canon: &mut Vec<u8>,
+    spans: &mut Spans,
+    room: usize,
+    out: &mut Vec<Option<Value>>,
+) -> Option<()> {
+    if room == 0 || !cur.eat(b'{') {
+        return None;
+    }
+    let base = out.len();
+    out.resize_with(base + r.fields.len(), || None);
+    let first = spans.len();
+    canon.push(b'{');
+    let body = canon.len();
+    let mut sorted = true;
+    if !cur.eat(b'}') {
+        loop {
+            let (name, quoted) = cur.plain_str_raw()?;
+            let (index, field) = r.field(name)?;
+            let slot = out.get_mut(base + index)?;
+            if !name.is_ascii() || slot.is_some() || !cur.eat(b':') {
+                return None;
+            }
+            if spans.len() > first {
+                canon.push(b',');
+            }
+            let start = canon.len();
+            canon.extend_from_slice(quoted.as_bytes());
+            canon.push(b':');
+            let value = scan_value(&field.ty, cur, canon, spans, room - 1)?;
+            // (`slot` was borrowed before the nested call; look it up again.)
+            *out.get_mut(base + index)? = Some(value);
+            sorted &= spans
+                .last()
+                .is_none_or(|(i, _)| spans.len() == first || *i < index);
+            spans.push((index, start..canon.len()));
+            if !cur.next(b'}')? {
+                break;
+            }
+        }
+    }
+    let present = out.get(base..)?;
+    if r.fields
+        .iter()
+        .zip(present)
+        .any(|(f, v)| !f.optional && v.is_none())
+    {
+        return None;
+    }
+    if !sorted {
+        let written = canon.split_off(body);
+        let mine = spans.get_mut(first..)?;
+        mine.sort_unstable_by_key(|(i, _)| *i);
+        for (n, (_, range)) in mine.iter().enumerate() {
+            if n > 0 {
+                canon.push(b',');
+            }
+            canon.extend_from_slice(written.get(range.start - body..range.end - body)?);
+        }
+    }
+    spans.truncate(first);
+    canon.push(b'}');
+    Some(())
+}
