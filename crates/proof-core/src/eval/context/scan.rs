@@ -4,12 +4,13 @@
 //! does not go; the caller then takes the general path.
 
 use super::{AS_OF_KEY, Array, Context, Records, Value};
-use crate::hash::sha256_id_of_parts;
+use crate::hash::{sha256_hex_id, sha256_id_of_parts};
 use crate::ir::{InputDecl, Lit};
 use crate::json::Cursor;
 use crate::lists::decode_hex32;
 use crate::temporal;
 use crate::types::{Record, Scalar, Type};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -40,12 +41,57 @@ pub fn scan(
     cur: &mut Cursor<'_>,
     room: usize,
 ) -> Option<Scanned> {
+    // Members in name order (as most writers give them) are hashed as they are read, a
+    // few kilobytes at a time; members in another order are collected and hashed in name
+    // order at the end, so the text is read again that way when the order turns out wrong.
+    let mut streamed = cur.clone();
+    let mut out_of_order = false;
+    if let Some(s) = scan_with(inputs, &mut streamed, room, Some(&mut out_of_order)) {
+        *cur = streamed;
+        return Some(s);
+    }
+    if out_of_order {
+        scan_with(inputs, cur, room, None)
+    } else {
+        None
+    }
+}
+
+/// Canonical bytes collected before they are hashed, when streaming.
+const FLUSH_AT: usize = 16 * 1024;
+
+/// Feeds `canon` to the hash when streaming and enough has gathered.
+fn flush(canon: &mut Vec<u8>, sink: &mut Option<Sha256>) {
+    if let Some(h) = sink
+        && canon.len() >= FLUSH_AT
+    {
+        h.update(canon.as_slice());
+        canon.clear();
+    }
+}
+
+/// [`scan`] one way: streaming when `out_of_order` is given (set when a member comes out
+/// of name order, which streaming cannot hash), else collecting the members.
+fn scan_with(
+    inputs: &BTreeMap<String, InputDecl>,
+    cur: &mut Cursor<'_>,
+    room: usize,
+    mut out_of_order: Option<&mut bool>,
+) -> Option<Scanned> {
     if room < 2 || inputs.contains_key(AS_OF_KEY) || !cur.eat(b'{') {
         return None;
     }
-    // Each member's canonical bytes (`"name":value`) in the order given; hashed in name
-    // order at the end. Canonical JSON is never longer than the text it came from.
-    let mut canon: Vec<u8> = Vec::with_capacity(cur.rest().len());
+    let mut sink = out_of_order.is_some().then(Sha256::new);
+    // Collecting: each member's canonical bytes (`"name":value`) in the order given, hashed
+    // in name order at the end (canonical JSON is never longer than the text it came from).
+    // Streaming: `{`, the members so far and their commas, not yet hashed.
+    let mut canon: Vec<u8> = if sink.is_some() {
+        let mut c = Vec::with_capacity(FLUSH_AT + 1024);
+        c.push(b'{');
+        c
+    } else {
+        Vec::with_capacity(cur.rest().len())
+    };
     let mut members: Vec<(&str, Range<usize>)> = Vec::with_capacity(inputs.len() + 1);
     let mut out = Context::default();
     let mut spans = Vec::new();
@@ -54,6 +100,16 @@ pub fn scan(
             let (name, quoted) = cur.plain_str_raw()?;
             if !name.is_ascii() || members.iter().any(|(k, _)| *k == name) || !cur.eat(b':') {
                 return None;
+            }
+            if let Some(flag) = out_of_order.as_deref_mut() {
+                // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
+                if members.last().is_some_and(|(k, _)| *k > name) {
+                    *flag = true;
+                    return None;
+                }
+                if !members.is_empty() {
+                    canon.push(b',');
+                }
             }
             let start = canon.len();
             canon.extend_from_slice(quoted.as_bytes());
@@ -64,8 +120,10 @@ pub fn scan(
                 canon.extend_from_slice(quoted.as_bytes());
             } else {
                 let value = match &inputs.get(name)?.ty {
-                    Type::Array(s) => Value::Array(scan_array(*s, cur, &mut canon, Room::Rest)?),
-                    ty => scan_value(ty, cur, &mut canon, &mut spans, room - 1)?,
+                    Type::Array(s) => {
+                        Value::Array(scan_array(*s, cur, &mut canon, Room::Rest, &mut sink)?)
+                    }
+                    ty => scan_value(ty, cur, &mut canon, &mut spans, room - 1, &mut sink)?,
                 };
                 out.values.insert(name.to_owned(), value);
             }
@@ -78,7 +136,14 @@ pub fn scan(
     if out.values.len() != inputs.len() {
         return None;
     }
-    // ASCII names: byte order is the UTF-16 order canonical JSON sorts by.
+    if let Some(mut h) = sink {
+        canon.push(b'}');
+        h.update(canon.as_slice());
+        return Some(Scanned {
+            hash: sha256_hex_id(&h.finalize().into()),
+            context: out,
+        });
+    }
     members.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let open = |i: usize| -> &[u8] { if i == 0 { b"{" } else { b"," } };
     let close: &[u8] = if members.is_empty() { b"{}" } else { b"}" };
@@ -162,7 +227,12 @@ enum Room {
 
 /// The items of a hash array (the cursor just past its `[`) up to and including `]`, in
 /// one loop over the bytes: most of a context is this.
-fn scan_hex_items(cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) -> Option<Vec<[u8; 32]>> {
+fn scan_hex_items(
+    cur: &mut Cursor<'_>,
+    canon: &mut Vec<u8>,
+    room: Room,
+    sink: &mut Option<Sha256>,
+) -> Option<Vec<[u8; 32]>> {
     let b = cur.rest().as_bytes();
     // A hash takes at least 67 bytes of text with its quotes and comma.
     let mut out = Vec::with_capacity(match room {
@@ -187,13 +257,22 @@ fn scan_hex_items(cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) -> Opti
             Some(b']') => break,
             _ => return None,
         }
+        flush(canon, sink);
         i += 1;
     }
     cur.advance(i + 1);
     Some(out)
 }
 
-fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) -> Option<Array> {
+/// An array of scalars; `sink` is where its canonical bytes go while it is read (given
+/// only where no record is open, whose members may yet be reordered).
+fn scan_array(
+    s: Scalar,
+    cur: &mut Cursor<'_>,
+    canon: &mut Vec<u8>,
+    room: Room,
+    sink: &mut Option<Sha256>,
+) -> Option<Array> {
     if !cur.eat(b'[') {
         return None;
     }
@@ -202,7 +281,7 @@ fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) 
         let items = if cur.eat(b']') {
             Vec::new()
         } else {
-            scan_hex_items(cur, canon, room)?
+            scan_hex_items(cur, canon, room, sink)?
         };
         canon.push(b']');
         return Some(Array::Hex(items));
@@ -235,6 +314,7 @@ fn scan_array(s: Scalar, cur: &mut Cursor<'_>, canon: &mut Vec<u8>, room: Room) 
                 break;
             }
             canon.push(b',');
+            flush(canon, sink);
         }
     }
     canon.push(b']');
@@ -252,11 +332,12 @@ fn scan_value(
     canon: &mut Vec<u8>,
     spans: &mut Spans,
     room: usize,
+    sink: &mut Option<Sha256>,
 ) -> Option<Value> {
     Some(match ty {
         Type::Scalar(s) => Value::Scalar(scan_scalar(*s, cur, canon)?),
         _ if room == 0 => return None,
-        Type::Array(s) => Value::Array(scan_array(*s, cur, canon, Room::Few)?),
+        Type::Array(s) => Value::Array(scan_array(*s, cur, canon, Room::Few, sink)?),
         Type::Record(r) => {
             let mut out = Vec::with_capacity(r.fields.len());
             scan_record(r, cur, canon, spans, room, &mut out)?;
@@ -275,6 +356,7 @@ fn scan_value(
                             scan_record(r, cur, canon, spans, room - 1, cells).ok_or(())
                         })
                         .ok()?;
+                        flush(canon, sink);
                         if !cur.next(b']')? {
                             break;
                         }
@@ -286,7 +368,8 @@ fn scan_value(
                 let mut out = Vec::new();
                 if !cur.eat(b']') {
                     loop {
-                        out.push(scan_value(item, cur, canon, spans, room - 1)?);
+                        out.push(scan_value(item, cur, canon, spans, room - 1, sink)?);
+                        flush(canon, sink);
                         if !cur.next(b']')? {
                             break;
                         }
@@ -337,7 +420,7 @@ fn scan_record(
             let start = canon.len();
             canon.extend_from_slice(quoted.as_bytes());
             canon.push(b':');
-            let value = scan_value(&field.ty, cur, canon, spans, room - 1)?;
+            let value = scan_value(&field.ty, cur, canon, spans, room - 1, &mut None)?;
             // (`slot` was borrowed before the nested call; look it up again.)
             *out.get_mut(base + index)? = Some(value);
             sorted &= spans
@@ -371,4 +454,78 @@ fn scan_record(
     spans.truncate(first);
     canon.push(b'}');
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+    use crate::policy::{self, LintMode};
+    use serde_json::{Value as Json, json};
+
+    /// Contexts many times the streaming buffer, with members in name order (streamed) and
+    /// in reverse order (collected), give the context and hash of the general path.
+    #[test]
+    fn large_contexts_in_any_member_order_scan_as_they_decode() {
+        let ir = policy::compile(
+            "id: big\nversion: \"1\"\nlegal_basis: [{directive: LkSG}]\ninputs:\n  hashes: {type: array, items: hex}\n  dates: {type: array, items: date}\n  xs: {type: array, items: {type: object, fields: {id: hex, ids: {type: array, items: hex}, seen: {type: date, optional: true}}}}\nrules:\n  - {id: a, op: each, over: xs, as: x, holds: \"has(x.seen)\"}\n  - {id: b, op: range_min, lhs: len(hashes), rhs: 0}\n  - {id: c, op: range_min, lhs: len(dates), rhs: 0}\n",
+            LintMode::Strict,
+        )
+        .unwrap()
+        .ir;
+        let h = |i: usize| hex::encode(crate::hash::sha256(&i.to_le_bytes()));
+        let xs: Vec<Json> = (0..2_000)
+            .map(|i| {
+                let mut o = json!({"id": h(i), "ids": [h(i + 1), h(i + 2)]});
+                if i % 3 != 0 {
+                    o["seen"] = json!("2025-01-31");
+                }
+                o
+            })
+            .collect();
+        let ctx = json!({
+            "hashes": (0..3_000).map(h).collect::<Vec<_>>(),
+            "dates": vec!["2024-02-29"; 3_000],
+            "xs": xs,
+        });
+        let sorted = serde_json::to_string(&ctx).unwrap();
+        // The same members, in reverse name order at the top and in every record.
+        fn reversed(v: &Json, out: &mut String) {
+            match v {
+                Json::Array(a) => {
+                    out.push('[');
+                    for (i, x) in a.iter().enumerate() {
+                        out.push_str(if i > 0 { "," } else { "" });
+                        reversed(x, out);
+                    }
+                    out.push(']');
+                }
+                Json::Object(o) => {
+                    out.push('{');
+                    for (i, (k, x)) in o.iter().rev().enumerate() {
+                        out.push_str(if i > 0 { "," } else { "" });
+                        out.push_str(&format!("\"{k}\":"));
+                        reversed(x, out);
+                    }
+                    out.push('}');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        let mut unsorted = String::new();
+        reversed(&ctx, &mut unsorted);
+        let expected = (
+            super::super::decode(&ir.inputs, &ctx).unwrap(),
+            crate::hash::value_sha256(&ctx).unwrap(),
+        );
+        assert_ne!(sorted, unsorted);
+        for text in [sorted.as_str(), unsorted.as_str()] {
+            assert!(text.len() > 40 * FLUSH_AT, "{}", text.len());
+            let mut cur = Cursor::new(text);
+            let s = scan(&ir.inputs, &mut cur, 8).unwrap();
+            assert!(cur.at_end());
+            assert_eq!((s.context, s.hash), expected.clone());
+        }
+    }
 }
