@@ -423,9 +423,9 @@ fn eval_rule(rule: &Rule, env: &Env<'_>, lists: &Registry) -> Result<RuleResult,
     Ok(comparison(rule, rule.op, lhs, lhs_val, rhs_val))
 }
 
-/// The results of the active `each` rules that range over the same array as another, by
-/// rule position, evaluated in one pass per array ([`items::each_many`]); `None` for the
-/// other rules.
+/// The results of the active `each` rules that range over the same array as another rule
+/// (an `each` rule, or a membership rule whose left side maps its items), by rule position,
+/// evaluated in one pass per array ([`items::each_many`]); `None` for the other rules.
 fn fuse_each_rules(ir: &Ir, positions: &[usize], env: &Env<'_>) -> Vec<Option<RuleResult>> {
     let mut out: Vec<Option<RuleResult>> = ir.rules.iter().map(|_| None).collect();
     let each_at = |p: usize| {
@@ -443,19 +443,69 @@ fn fuse_each_rules(ir: &Ir, positions: &[usize], env: &Env<'_>) -> Vec<Option<Ru
             .copied()
             .filter(|q| each_at(*q).is_some_and(|(_, x)| x.over == e.over))
             .collect();
-        if group.len() < 2 {
+        let mut maps: Vec<(usize, &Rule, items::MapRun<'_>)> = positions
+            .iter()
+            .filter_map(|&q| {
+                let (rule, run) = map_over(ir.rules.get(q)?, &e.over, env)?;
+                Some((q, rule, run))
+            })
+            .collect();
+        if group.len() + maps.len() < 2 {
             continue;
         }
         let rules: Vec<(&Rule, &crate::ir::Each)> =
             group.iter().filter_map(|q| each_at(*q)).collect();
-        for (q, r) in group.iter().zip(items::each_many(&rules, env)) {
-            if let (Some(slot), Some(t)) = (out.get_mut(*q), taken.get_mut(*q)) {
+        let mut runs: Vec<items::MapRun<'_>> = Vec::with_capacity(maps.len());
+        let mut heads = Vec::with_capacity(maps.len());
+        for (q, rule, run) in maps.drain(..) {
+            heads.push((q, rule));
+            runs.push(run);
+        }
+        let each_results = items::each_many(&rules, &mut runs, env);
+        let map_results = heads.into_iter().zip(runs).filter_map(|((q, rule), run)| {
+            let lhs = rule.lhs.as_ref()?;
+            let (list, want_in) = (run.list(), rule.op == Op::Membership);
+            let r = match run.done() {
+                Ok((n, hits, failing)) => {
+                    membership::outcome(rule, lhs, list, want_in, n, hits, Some(failing))
+                }
+                Err(f) => result(rule, false, format!("cannot evaluate: {}", f.0), None),
+            };
+            Some((q, r))
+        });
+        for (q, r) in group.iter().copied().zip(each_results).chain(map_results) {
+            if let (Some(slot), Some(t)) = (out.get_mut(q), taken.get_mut(q)) {
                 *slot = Some(r);
                 *t = true;
             }
         }
     }
     out
+}
+
+/// A membership rule whose left side maps the items of `over` to hashes, against a list the
+/// registry has, as a run for [`items::each_many`].
+fn map_over<'r>(
+    rule: &'r Rule,
+    over: &Expr,
+    env: &Env<'r>,
+) -> Option<(&'r Rule, items::MapRun<'r>)> {
+    if !matches!(rule.op, Op::Membership | Op::NonMembership) {
+        return None;
+    }
+    let (lhs, rhs) = (rule.lhs.as_ref()?, rule.rhs.as_ref()?);
+    let Expr::Macro { range, .. } = lhs else {
+        return None;
+    };
+    if **range != *over {
+        return None;
+    }
+    let Ok(Val::Scalar(Lit::Hex(root))) = expr::eval(rhs, env) else {
+        return None;
+    };
+    let list = env.lists?.get(&root)?;
+    let (run, _) = items::MapRun::new(rule, lhs, list, rule.op == Op::Membership)?;
+    Some((rule, run))
 }
 
 /// Every `on_list` root of the rule that does not depend on an item must be a list the

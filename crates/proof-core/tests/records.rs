@@ -107,6 +107,31 @@ proptest! {
         prop_assert_eq!(&both.results[1], &two.results[0]);
     }
 
+    /// A membership rule mapping the items, evaluated in the same pass as an `each` rule
+    /// over them, gives exactly what it gives alone (hits, failing items and details).
+    #[test]
+    fn membership_over_items_in_the_each_pass_gives_what_it_gives_alone(
+        xs in items(),
+        c in 0..CONDITIONS.len(),
+        listed in prop::collection::vec(0usize..24, 0..6),
+        non in any::<bool>(),
+    ) {
+        let op = if non { "non_membership" } else { "membership" };
+        let head = HEAD.replace("inputs:\n", "inputs:\n  root: {type: hex}\n");
+        let a = format!("  - {{id: a, op: each, over: xs, as: x, holds: \"{}\"}}\n", CONDITIONS[c]);
+        let m = format!("  - {{id: m, op: {op}, lhs: \"xs.map(x, x.id)\", rhs: root, key: id}}\n");
+        let ir = |rules: &str| policy::compile(&format!("{head}{rules}"), LintMode::Strict).unwrap_or_else(|e| panic!("{e}")).ir;
+        let leaves: Vec<[u8; 32]> = listed.iter().map(|i| commit(Kind::Entity, &format!("S-{i}")).unwrap()).collect();
+        let list = proof_core::lists::RefList::from_leaves("l", proof_core::lists::LeafKind::Hash, leaves);
+        let root = list.root_hex().to_owned();
+        let mut reg = Registry::default();
+        reg.insert(list).unwrap();
+        let run = |ir: &Ir| eval::verify(ir, &json!({"xs": xs, "root": root}), Some(parse_timestamp("2025-06-30T00:00:00Z").unwrap()), &reg).unwrap();
+        let both = run(&ir(&format!("{a}{m}")));
+        prop_assert_eq!(&both.results[0], &run(&ir(&a)).results[0]);
+        prop_assert_eq!(&both.results[1], &run(&ir(&m)).results[0]);
+    }
+
     /// The direct evaluation of conditions gives what the general evaluator gives, faults
     /// included, for every item and every condition.
     #[test]

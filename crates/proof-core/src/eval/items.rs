@@ -4,10 +4,11 @@
 
 use super::cond;
 use super::context::{Array, Value};
-use super::expr::{self, Env, Fault, Scope, Val};
+use super::expr::{self, Env, Fault, List, Scope, Val};
 use super::row::{self, Cond};
 use super::{Evidence, RuleResult, result};
 use crate::ir::{Each, Expr, Lit, Rule};
+use crate::lists::RefList;
 use crate::types::Type;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -99,41 +100,59 @@ fn key_json(item: &Val<'_>, k: usize) -> Option<Json> {
     }
 }
 
+/// Item `i` of an array, and its fields when it is a record (read in place from the
+/// context's rows, without going through the general item access).
+fn record_at<'a>(over: &Val<'a>, i: usize) -> Option<(Option<&'a [Option<Value>]>, Val<'a>)> {
+    if let Val::List(List::Records(r)) = over {
+        let rec = r.get(i)?;
+        return Some((Some(rec), Val::Record(rec)));
+    }
+    let item = over.item(i)?;
+    Some((
+        match &item {
+            Val::Record(r) => Some(*r),
+            _ => None,
+        },
+        item,
+    ))
+}
+
 /// Evaluates an `each` rule.
 pub(super) fn each(rule: &Rule, each: &Each, env: &Env<'_>) -> RuleResult {
-    each_many(&[(rule, each)], env)
+    each_many(&[(rule, each)], &mut [], env)
         .pop()
         .unwrap_or_else(|| result(rule, false, "cannot evaluate: no result".into(), None))
 }
 
-/// Evaluates `each` rules that range over the same array in one pass over its items (so a
-/// large array is read from memory once, not once per rule); one result per rule, in
-/// order, each what [`each`] alone gives.
-pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResult> {
+/// Evaluates `each` rules, and membership rules mapping the items (`maps`, which must
+/// range over the same array), in one pass over the items of the array the first rule
+/// ranges over (so a large array is read from memory once, not once per rule); one result
+/// per `each` rule, in order, each what [`each`] alone gives, and the runs' findings in
+/// `maps`. At least one `each` rule is needed.
+pub(super) fn each_many(
+    rules: &[(&Rule, &Each)],
+    maps: &mut [MapRun<'_>],
+    env: &Env<'_>,
+) -> Vec<RuleResult> {
     let Some((_, first)) = rules.first() else {
         return Vec::new();
     };
+    // The messages each rule gives alone.
+    let cannot = |each: &str, map: &str, maps: &mut [MapRun<'_>]| {
+        for m in maps.iter_mut() {
+            m.fault.get_or_insert_with(|| Fault(map.to_owned()));
+        }
+        rules
+            .iter()
+            .map(|(r, _)| result(r, false, format!("cannot evaluate: {each}"), None))
+            .collect()
+    };
     let over = match expr::eval(&first.over, env) {
         Ok(v) => v,
-        Err(f) => {
-            return rules
-                .iter()
-                .map(|(r, _)| result(r, false, format!("cannot evaluate: {}", f.0), None))
-                .collect();
-        }
+        Err(f) => return cannot(&f.0, &f.0, maps),
     };
     let Some(total) = over.count() else {
-        return rules
-            .iter()
-            .map(|(r, _)| {
-                result(
-                    r,
-                    false,
-                    "cannot evaluate: `over` is not an array".into(),
-                    None,
-                )
-            })
-            .collect();
+        return cannot("`over` is not an array", "not an array", maps);
     };
     let mut runs: Vec<(usize, Failing, Option<usize>)> = rules
         .iter()
@@ -150,7 +169,9 @@ pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResu
         .collect();
     let mut scope: Scope<'_, '_> = Vec::with_capacity(4);
     for i in 0..total {
-        let Some(item) = over.item(i) else { break };
+        let Some((rec, item)) = record_at(&over, i) else {
+            break;
+        };
         for (((_, each), (applied, failing, key)), (filter, holds)) in
             rules.iter().zip(&mut runs).zip(&prepared)
         {
@@ -159,10 +180,6 @@ pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResu
                 scope.clear();
                 scope.push((var, item.clone()));
                 cond::eval_bool(e, env, &mut scope)
-            };
-            let rec = match &item {
-                Val::Record(rec) => Some(*rec),
-                _ => None,
             };
             let mut test = |c: &Cond<'_>, e| match rec.and_then(|r| c.test(r)) {
                 Some(b) => Ok(b),
@@ -186,6 +203,9 @@ pub(super) fn each_many(rules: &[(&Rule, &Each)], env: &Env<'_>) -> Vec<RuleResu
             if !holds {
                 failing.push(i, &item, *key);
             }
+        }
+        for m in maps.iter_mut() {
+            m.item(i, rec, &item, env, &mut scope);
         }
     }
     rules
@@ -222,76 +242,147 @@ fn finish(rule: &Rule, each: &Each, total: usize, applied: usize, failing: Faili
     result(rule, failing.count == 0, detail, Some(evidence))
 }
 
-/// For a membership rule whose left side is `range.map(x, body)` over records: how many
-/// hashes it checked, the hits, and the items of which a hash is on the list
+/// A membership rule whose left side is `range.map(x, body)` over records, checked item by
+/// item: how many hashes it checked, the hits, and the items of which a hash is on the list
 /// (`non_membership`) or missing from it (`membership`). Each hash is looked up once.
-/// `None` when the left side has another shape.
-pub(super) fn membership_items(
-    rule: &Rule,
-    lhs: &Expr,
-    env: &Env<'_>,
-    on_list: &dyn Fn(&[u8; 32]) -> bool,
+pub(super) struct MapRun<'r> {
+    var: &'r str,
+    body: &'r Expr,
+    /// `x.field` of the item itself, read from the record in place.
+    field: Option<usize>,
+    key: Option<usize>,
+    list: &'r RefList,
     want_in: bool,
-) -> Option<Result<Checked, Fault>> {
-    let Expr::Macro {
-        var, range, body, ..
-    } = lhs
-    else {
-        return None;
-    };
-    let item_ty = crate::ir::keyed_range(lhs)?;
-    let key = key_index(rule, Some(item_ty));
-    Some((|| {
-        let items = expr::eval(range, env)?;
-        let n = items.count().ok_or_else(|| Fault("not an array".into()))?;
-        let mut checked = 0usize;
-        let mut hits = Vec::new();
-        let mut failing = Failing::default();
-        let mut scope: Scope<'_, '_> = Vec::with_capacity(2);
-        // `x.field` of the item itself is read from the record in place.
+    checked: usize,
+    hits: Vec<[u8; 32]>,
+    failing: Failing,
+    fault: Option<Fault>,
+}
+
+impl<'r> MapRun<'r> {
+    /// The run for `lhs` and the array it ranges over; `None` when the left side has
+    /// another shape.
+    pub(super) fn new(
+        rule: &Rule,
+        lhs: &'r Expr,
+        list: &'r RefList,
+        want_in: bool,
+    ) -> Option<(Self, &'r Expr)> {
+        let Expr::Macro {
+            var, range, body, ..
+        } = lhs
+        else {
+            return None;
+        };
+        let item_ty = crate::ir::keyed_range(lhs)?;
         let field = match body.as_ref() {
             Expr::Field { arg, index, .. } if matches!(arg.as_ref(), Expr::Local { name, .. } if name == var) => {
                 Some(*index)
             }
             _ => None,
         };
-        for i in 0..n {
-            let Some(item) = items.item(i) else { break };
-            let mut bad = false;
-            let mut check = |h: &[u8; 32]| {
-                checked += 1;
-                if on_list(h) != want_in {
-                    hits.push(*h);
-                    bad = true;
-                }
-            };
-            let in_place = match (&item, field) {
-                (Val::Record(rec), Some(f)) => match rec.get(f) {
-                    Some(Some(Value::Array(Array::Hex(v)))) => {
-                        v.iter().for_each(&mut check);
-                        true
-                    }
-                    Some(Some(Value::Scalar(Lit::Hex(h)))) => {
-                        check(h);
-                        true
-                    }
-                    _ => false,
-                },
-                _ => false,
-            };
-            if !in_place {
-                scope.clear();
-                scope.push((var.as_str(), item.clone()));
-                let v = expr::eval_in(body, env, &mut scope)?;
-                if !v.each_hash(&mut check) {
-                    return Err(Fault("the left side is not hashes".into()));
-                }
+        let run = Self {
+            var,
+            body,
+            field,
+            key: key_index(rule, Some(item_ty)),
+            list,
+            want_in,
+            checked: 0,
+            hits: Vec::new(),
+            failing: Failing::default(),
+            fault: None,
+        };
+        Some((run, range))
+    }
+
+    /// Checks item `i` (its fields `rec` when it is a record).
+    fn item<'a, 'e>(
+        &mut self,
+        i: usize,
+        rec: Option<&'a [Option<Value>]>,
+        item: &Val<'a>,
+        env: &Env<'a>,
+        scope: &mut Scope<'a, 'e>,
+    ) where
+        'r: 'e,
+    {
+        if self.fault.is_some() {
+            return;
+        }
+        let (list, want_in) = (self.list, self.want_in);
+        let (checked, hits) = (&mut self.checked, &mut self.hits);
+        let mut bad = false;
+        let mut check = |h: &[u8; 32]| {
+            *checked += 1;
+            if list.contains(h) != want_in {
+                hits.push(*h);
+                bad = true;
             }
-            if bad {
-                failing.push(i, &item, key);
+        };
+        let in_place = match (rec, self.field) {
+            (Some(rec), Some(f)) => match rec.get(f) {
+                Some(Some(Value::Array(Array::Hex(v)))) => {
+                    v.iter().for_each(&mut check);
+                    true
+                }
+                Some(Some(Value::Scalar(Lit::Hex(h)))) => {
+                    check(h);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        if !in_place {
+            scope.clear();
+            scope.push((self.var, item.clone()));
+            match expr::eval_in(self.body, env, scope) {
+                Ok(v) if v.each_hash(&mut check) => {}
+                Ok(_) => self.fault = Some(Fault("the left side is not hashes".into())),
+                Err(f) => self.fault = Some(f),
             }
         }
-        Ok((checked, hits, failing))
+        if bad {
+            self.failing.push(i, item, self.key);
+        }
+    }
+
+    /// The list the hashes are checked against.
+    pub(super) const fn list(&self) -> &'r RefList {
+        self.list
+    }
+
+    /// What the run found, or the fault that stopped it.
+    pub(super) fn done(self) -> Result<Checked, Fault> {
+        match self.fault {
+            Some(f) => Err(f),
+            None => Ok((self.checked, self.hits, self.failing)),
+        }
+    }
+}
+
+/// [`MapRun`] over the whole array on its own; `None` when the left side has another
+/// shape.
+pub(super) fn membership_items(
+    rule: &Rule,
+    lhs: &Expr,
+    env: &Env<'_>,
+    list: &RefList,
+    want_in: bool,
+) -> Option<Result<Checked, Fault>> {
+    let (mut run, range) = MapRun::new(rule, lhs, list, want_in)?;
+    Some((|| {
+        let items = expr::eval(range, env)?;
+        let n = items.count().ok_or_else(|| Fault("not an array".into()))?;
+        let mut scope: Scope<'_, '_> = Vec::with_capacity(2);
+        for i in 0..n {
+            let Some((rec, item)) = record_at(&items, i) else {
+                break;
+            };
+            run.item(i, rec, &item, env, &mut scope);
+        }
+        run.done()
     })())
 }
 

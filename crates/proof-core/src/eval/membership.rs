@@ -49,28 +49,42 @@ pub(super) fn check(
         root: hex::encode(root),
     })?;
     let want_in = rule.op == Op::Membership;
-    let (n, mut hits, failing) =
-        match items::membership_items(rule, lhs, env, &|h| list.contains(h), want_in) {
-            Some(Ok((n, hits, f))) => (n, hits, Some(f)),
-            Some(Err(f)) => return cannot(f.0),
-            None => {
-                let v = match expr::eval(lhs, env) {
-                    Ok(v) => v,
-                    Err(f) => return cannot(f.0),
-                };
-                let (mut n, mut hits) = (0usize, Vec::new());
-                let ok = v.each_hash(&mut |h| {
-                    n += 1;
-                    if list.contains(h) != want_in {
-                        hits.push(*h);
-                    }
-                });
-                if !ok {
-                    return cannot("the left side is not a hash or hash array".into());
+    let (n, hits, failing) = match items::membership_items(rule, lhs, env, list, want_in) {
+        Some(Ok((n, hits, f))) => (n, hits, Some(f)),
+        Some(Err(f)) => return cannot(f.0),
+        None => {
+            let v = match expr::eval(lhs, env) {
+                Ok(v) => v,
+                Err(f) => return cannot(f.0),
+            };
+            let (mut n, mut hits) = (0usize, Vec::new());
+            let ok = v.each_hash(&mut |h| {
+                n += 1;
+                if list.contains(h) != want_in {
+                    hits.push(*h);
                 }
-                (n, hits, None)
+            });
+            if !ok {
+                return cannot("the left side is not a hash or hash array".into());
             }
-        };
+            (n, hits, None)
+        }
+    };
+    Ok(outcome(rule, lhs, list, want_in, n, hits, failing))
+}
+
+/// The result of a membership rule that checked `n` hashes of `lhs` against `list` and
+/// found `hits` (on the list for `non_membership`, missing for `membership`), with the
+/// failing items when the left side maps records.
+pub(super) fn outcome(
+    rule: &Rule,
+    lhs: &Expr,
+    list: &RefList,
+    want_in: bool,
+    n: usize,
+    mut hits: Vec<[u8; 32]>,
+    failing: Option<items::Failing>,
+) -> RuleResult {
     hits.sort_unstable();
     hits.dedup();
     let hits_hex: Vec<String> = hits.iter().map(hex::encode).collect();
@@ -133,7 +147,7 @@ pub(super) fn check(
         missing,
         root: list.root_hex().to_owned(),
     };
-    Ok(result(rule, hits.is_empty(), detail, Some(evidence)))
+    result(rule, hits.is_empty(), detail, Some(evidence))
 }
 
 #[cfg(test)]
