@@ -117,7 +117,7 @@ pub enum Value {
     /// field the context leaves out.
     Record(Box<[Option<Value>]>),
     /// An array of records, stored row after row ([`Records`]).
-    Records(Records),
+    Records(Box<Records>),
     /// An array of arrays.
     List(Vec<Value>),
 }
@@ -284,7 +284,7 @@ fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, 
                 for (i, it) in items.iter().enumerate() {
                     out.push_with(|cells| record(r, it, &|| format!("{}[{i}]", path()), cells))?;
                 }
-                return Ok(Value::Records(out));
+                return Ok(Value::Records(Box::new(out)));
             }
             let mut out = Vec::with_capacity(items.len());
             for (i, it) in items.iter().enumerate() {
@@ -420,4 +420,16 @@ fn array<T: Tree>(s: Scalar, v: &T, path: &dyn Fn() -> String) -> Result<Array, 
         Scalar::Date => collect!(Date, date),
         Scalar::Duration => collect!(Duration, duration),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record's fields are what a rule over 100,000 suppliers reads from memory: a field
+    /// takes no more room than a hash and its tag.
+    #[test]
+    fn a_field_takes_forty_bytes() {
+        assert_eq!(size_of::<Option<Value>>(), 40);
+    }
 }

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// A context read straight from its JSON text: what [`decode`](super::decode) gives for the parsed text,
-/// and the context hash a report states for it.
+/// A context read straight from its JSON text: what [`decode`](super::decode) gives for
+/// the parsed text, and the context hash a report states for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scanned {
     /// The decoded context.
@@ -29,12 +29,13 @@ pub struct Scanned {
 /// walking it again to hash took more time than the hashing itself).
 ///
 /// `room` is how many levels of nesting may still open at `cur` (an object of arrays
-/// needs two). Gives the same context and hash as [`decode`](super::decode) and
-/// [`value_sha256`](crate::hash::value_sha256) of the parsed text, or `None` where it does
-/// not go: strings with escapes, numbers, `null`, nesting past arrays, non-ASCII member
-/// names, an unknown, missing or repeated member, a value that does not fit its type, or an
-/// input named `as_of`. The caller then parses the text and calls [`decode`](super::decode), which accepts
-/// what is valid and names what is not. A property test holds the two to the same answers.
+/// needs two; of arrays of records with arrays, four). Gives the same context and hash as
+/// [`decode`](super::decode) and [`value_sha256`](crate::hash::value_sha256) of the parsed
+/// text, or `None` where it does not go: strings with escapes, numbers, `null`, nesting
+/// past `room`, non-ASCII member names, an unknown, missing or repeated member or record
+/// field, a value that does not fit its type, or an input named `as_of`. The caller then
+/// parses the text and calls [`decode`](super::decode), which accepts what is valid and
+/// names what is not. Property tests hold the two to the same answers.
 #[must_use]
 pub fn scan(
     inputs: &BTreeMap<String, InputDecl>,
@@ -363,7 +364,7 @@ fn scan_value(
                         canon.push(b',');
                     }
                 }
-                Value::Records(out)
+                Value::Records(Box::new(out))
             } else {
                 let mut out = Vec::new();
                 if !cur.eat(b']') {

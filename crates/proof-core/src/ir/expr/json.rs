@@ -208,9 +208,69 @@ fn lit_from_json(v: &Value, s: Scalar) -> Result<Lit, String> {
     })
 }
 
+/// The same members as [`Expr::to_json`], written straight to the serializer (in name
+/// order, as the JSON map writes them), without building the tree: the IR's hash
+/// serializes every expression of the policy.
 impl Serialize for Expr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(match self {
+            Self::Lit(_) | Self::Var { .. } | Self::Local { .. } => 2,
+            Self::Macro { .. } => 4,
+            _ => 3,
+        }))?;
+        match self {
+            Self::Lit(l) => {
+                m.serialize_entry("lit", &lit_to_json(l))?;
+                m.serialize_entry("type", &Type::Scalar(l.scalar()))?;
+            }
+            Self::Var { name, ty } => {
+                m.serialize_entry("type", ty)?;
+                m.serialize_entry("var", name)?;
+            }
+            Self::Call { func, args, ty } => {
+                m.serialize_entry("args", args)?;
+                m.serialize_entry("call", func.name())?;
+                m.serialize_entry("type", ty)?;
+            }
+            Self::Unary { op, arg, ty } => {
+                m.serialize_entry("args", &[arg])?;
+                m.serialize_entry("op", op.name())?;
+                m.serialize_entry("type", ty)?;
+            }
+            Self::Binary { op, lhs, rhs, ty } => {
+                m.serialize_entry("args", &[lhs, rhs])?;
+                m.serialize_entry("op", op.symbol())?;
+                m.serialize_entry("type", ty)?;
+            }
+            Self::Local { name, ty } => {
+                m.serialize_entry("local", name)?;
+                m.serialize_entry("type", ty)?;
+            }
+            Self::Field { arg, name, ty, .. } => {
+                m.serialize_entry("args", &[arg])?;
+                m.serialize_entry("field", name)?;
+                m.serialize_entry("type", ty)?;
+            }
+            Self::Has { arg, name, .. } => {
+                m.serialize_entry("args", &[arg])?;
+                m.serialize_entry("has", name)?;
+                m.serialize_entry("type", &Type::BOOL)?;
+            }
+            Self::Macro {
+                mac,
+                var,
+                range,
+                body,
+                ty,
+            } => {
+                m.serialize_entry("args", &[range, body])?;
+                m.serialize_entry("macro", mac.name())?;
+                m.serialize_entry("type", ty)?;
+                m.serialize_entry("var", var)?;
+            }
+        }
+        m.end()
     }
 }
 
@@ -221,5 +281,32 @@ impl<'de> Deserialize<'de> for Expr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
         Self::from_json(&v, MAX_DEPTH).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use crate::policy::{self, LintMode};
+
+    /// Serializing an expression gives its JSON form, member for member, for every
+    /// expression node of the shipped policies and of the records corpus's policy.
+    #[test]
+    fn serializing_gives_the_json_form() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut seen = 0;
+        for f in ["policies/lksg.v1.yml", "policies/lksg.v2.yml"] {
+            let src = std::fs::read_to_string(format!("{root}/{f}")).unwrap();
+            let ir = policy::compile(&src, LintMode::Strict).unwrap().ir;
+            for e in ir.rules.iter().flat_map(crate::ir::Rule::exprs) {
+                e.walk(&mut |x| {
+                    assert_eq!(serde_json::to_value(x).unwrap(), x.to_json(), "{x}");
+                    assert_eq!(serde_json::to_string(x).unwrap(), x.to_json().to_string());
+                    seen += 1;
+                });
+            }
+        }
+        assert!(seen > 40, "{seen}");
     }
 }
