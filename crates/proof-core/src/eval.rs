@@ -443,24 +443,18 @@ fn fuse_each_rules(ir: &Ir, positions: &[usize], env: &Env<'_>) -> Vec<Option<Ru
             .copied()
             .filter(|q| each_at(*q).is_some_and(|(_, x)| x.over == e.over))
             .collect();
-        let mut maps: Vec<(usize, &Rule, items::MapRun<'_>)> = positions
+        let (heads, mut runs): (Vec<(usize, &Rule)>, Vec<items::MapRun<'_>>) = positions
             .iter()
             .filter_map(|&q| {
                 let (rule, run) = map_over(ir.rules.get(q)?, &e.over, env)?;
-                Some((q, rule, run))
+                Some(((q, rule), run))
             })
-            .collect();
-        if group.len() + maps.len() < 2 {
+            .unzip();
+        if group.len() + runs.len() < 2 {
             continue;
         }
         let rules: Vec<(&Rule, &crate::ir::Each)> =
             group.iter().filter_map(|q| each_at(*q)).collect();
-        let mut runs: Vec<items::MapRun<'_>> = Vec::with_capacity(maps.len());
-        let mut heads = Vec::with_capacity(maps.len());
-        for (q, rule, run) in maps.drain(..) {
-            heads.push((q, rule));
-            runs.push(run);
-        }
         let each_results = items::each_many(&rules, &mut runs, env);
         let map_results = heads.into_iter().zip(runs).filter_map(|((q, rule), run)| {
             let lhs = rule.lhs.as_ref()?;

@@ -166,27 +166,32 @@ impl Records {
         self.cells.get(i * self.width..(i + 1) * self.width)
     }
 
-    /// Appends a record: `fields` must push exactly `width` cells (in type order) onto the
-    /// vector it is given, or fail.
+    /// Appends a record whose `width` fields (`None` to begin with, in the order of the
+    /// record type) `fields` fills in.
     ///
     /// # Errors
     /// `fields`' error; the records are then as before.
     pub fn push_with<E>(
         &mut self,
-        fields: impl FnOnce(&mut Vec<Option<Value>>) -> Result<(), E>,
+        fields: impl FnOnce(&mut [Option<Value>]) -> Result<(), E>,
     ) -> Result<(), E> {
         let start = self.cells.len();
-        match fields(&mut self.cells) {
-            Ok(()) if self.cells.len() == start + self.width => {
-                self.len += 1;
-                Ok(())
-            }
-            r => {
-                self.cells.truncate(start);
-                r
-            }
+        self.cells.resize_with(start + self.width, || None);
+        let filled = match self.cells.get_mut(start..) {
+            Some(row) => fields(row),
+            None => Ok(()),
+        };
+        match filled {
+            Ok(()) => self.len += 1,
+            Err(_) => self.cells.truncate(start),
         }
+        filled
     }
+}
+
+/// `n` absent fields, for a record to fill in.
+pub(crate) fn empty_fields(n: usize) -> Vec<Option<Value>> {
+    std::iter::repeat_with(|| None).take(n).collect()
 }
 
 /// A decoded context.
@@ -271,7 +276,7 @@ fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, 
         Type::Scalar(s) => Value::Scalar(scalar(*s, v, path)?),
         Type::Array(s) => Value::Array(array(*s, v, path)?),
         Type::Record(r) => {
-            let mut out = Vec::with_capacity(r.fields.len());
+            let mut out = empty_fields(r.fields.len());
             record(r, v, path, &mut out)?;
             Value::Record(out.into_boxed_slice())
         }
@@ -295,14 +300,14 @@ fn value<T: Tree>(ty: &Type, v: &T, path: &dyn Fn() -> String) -> Result<Value, 
     })
 }
 
-/// Decodes a record onto `out`, its fields in type order: every required field present, no
-/// field the type does not declare. Problems are reported in field-name order, so every
+/// Decodes a record into `out` (one slot per field, in type order): every required field
+/// present, no field the type does not declare. Problems are reported in field-name order, so every
 /// tree gives the same error.
 fn record<T: Tree>(
     r: &Record,
     v: &T,
     path: &dyn Fn() -> String,
-    out: &mut Vec<Option<Value>>,
+    out: &mut [Option<Value>],
 ) -> Result<(), ContextError> {
     let known = v.all_names(&mut |k| r.field(k).is_some()).ok_or_else(|| {
         cerr(
@@ -325,11 +330,11 @@ fn record<T: Tree>(
             ),
         ));
     }
-    for f in &r.fields {
+    for (f, slot) in r.fields.iter().zip(out.iter_mut()) {
         let fpath = || format!("{}.{}", path(), f.name);
         match v.get(&f.name) {
-            Some(x) => out.push(Some(value(&f.ty, x, &fpath)?)),
-            None if f.optional => out.push(None),
+            Some(x) => *slot = Some(value(&f.ty, x, &fpath)?),
+            None if f.optional => *slot = None,
             None => {
                 return Err(cerr(
                     fpath(),

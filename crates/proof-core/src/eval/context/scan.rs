@@ -340,7 +340,7 @@ fn scan_value(
         _ if room == 0 => return None,
         Type::Array(s) => Value::Array(scan_array(*s, cur, canon, Room::Few, sink)?),
         Type::Record(r) => {
-            let mut out = Vec::with_capacity(r.fields.len());
+            let mut out = super::empty_fields(r.fields.len());
             scan_record(r, cur, canon, spans, room, &mut out)?;
             Value::Record(out.into_boxed_slice())
         }
@@ -385,8 +385,8 @@ fn scan_value(
     })
 }
 
-/// A record (its `{` next at `cur`, which opens one of `room` levels), its fields pushed
-/// onto `out` in type order. Members may come in any order: canonical JSON has them in
+/// A record (its `{` next at `cur`, which opens one of `room` levels), its fields written
+/// into `out` (one slot per field, in type order). Members may come in any order: canonical JSON has them in
 /// name order, which is the type's field order, so they are rewritten in that order when
 /// they came otherwise. `None` for an unknown, repeated or missing field, or a non-ASCII
 /// name (whose canonical order is not byte order).
@@ -396,13 +396,11 @@ fn scan_record(
     canon: &mut Vec<u8>,
     spans: &mut Spans,
     room: usize,
-    out: &mut Vec<Option<Value>>,
+    out: &mut [Option<Value>],
 ) -> Option<()> {
     if room == 0 || !cur.eat(b'{') {
         return None;
     }
-    let base = out.len();
-    out.resize_with(base + r.fields.len(), || None);
     let first = spans.len();
     canon.push(b'{');
     let body = canon.len();
@@ -411,7 +409,7 @@ fn scan_record(
         loop {
             let (name, quoted) = cur.plain_str_raw()?;
             let (index, field) = r.field(name)?;
-            let slot = out.get_mut(base + index)?;
+            let slot = out.get_mut(index)?;
             if !name.is_ascii() || slot.is_some() || !cur.eat(b':') {
                 return None;
             }
@@ -423,7 +421,7 @@ fn scan_record(
             canon.push(b':');
             let value = scan_value(&field.ty, cur, canon, spans, room - 1, &mut None)?;
             // (`slot` was borrowed before the nested call; look it up again.)
-            *out.get_mut(base + index)? = Some(value);
+            *out.get_mut(index)? = Some(value);
             sorted &= spans
                 .last()
                 .is_none_or(|(i, _)| spans.len() == first || *i < index);
@@ -433,10 +431,9 @@ fn scan_record(
             }
         }
     }
-    let present = out.get(base..)?;
     if r.fields
         .iter()
-        .zip(present)
+        .zip(out.iter())
         .any(|(f, v)| !f.optional && v.is_none())
     {
         return None;
