@@ -49,6 +49,7 @@ impl ServedLists {
             let Some(v) = versions.iter().find(|v| v.seq == *seq) else {
                 continue;
             };
+            let started = std::time::Instant::now();
             let body = store
                 .list_body(*seq)
                 .await
@@ -69,7 +70,7 @@ impl ServedLists {
                     v.root
                 ));
             }
-            tracing::info!(list = %v.name, version = %v.version, root = %v.root, leaves = list.len(), "list version loaded");
+            tracing::info!(list = %v.name, version = %v.version, root = %v.root, leaves = list.len(), load_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), "list version loaded");
             parsed.insert(*seq, Arc::new(list));
             new_version = true;
         }
