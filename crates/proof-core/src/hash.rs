@@ -2,7 +2,9 @@
 //! Every hash in the project (policy, IR, context) goes through here, so there is one
 //! definition of "the bytes we hash".
 //!
-//! The writer works on a parsed JSON tree (`serde_json::Value` or the borrowed
+//! A Rust value is written by a serde serializer of its own ([`serializer`]), which gives
+//! the bytes that converting it to a `serde_json::Value` and writing that would give.
+//! The tree writer works on a parsed JSON tree (`serde_json::Value` or the borrowed
 //! [`Doc`](crate::json::Doc)): object members sorted by the UTF-16 code units
 //! of their names, no whitespace, strings with the minimal JSON escaping (`"`, `\`, and
 //! control characters; `\b \t \n \f \r` by name, others as lowercase `\u00xx`), numbers in
@@ -13,6 +15,9 @@ use crate::json::{Node, Tree};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
+
+mod map_key;
+mod serializer;
 
 /// Failure to produce canonical JSON (only possible for values JSON cannot represent).
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +35,7 @@ impl CanonicalError {
 /// # Errors
 /// When the value cannot be represented as JSON.
 pub fn canonical_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, CanonicalError> {
-    let v = serde_json::to_value(value).map_err(|e| CanonicalError::new(e.to_string()))?;
-    let mut out = Vec::with_capacity(256);
-    write_canonical(&v, &mut out)?;
-    Ok(out)
+    serializer::to_canonical(value, None)
 }
 
 /// Writes the RFC 8785 canonical form of `v` (a `serde_json::Value` or a [`Doc`]) to `out`.
@@ -189,8 +191,19 @@ pub fn value_sha256<T: Tree>(v: &T) -> Result<String, CanonicalError> {
 /// # Errors
 /// As [`canonical_bytes`].
 pub fn canonical_sha256<T: Serialize>(value: &T) -> Result<String, CanonicalError> {
-    let v = serde_json::to_value(value).map_err(|e| CanonicalError::new(e.to_string()))?;
-    value_sha256(&v)
+    Ok(sha256_id(&serializer::to_canonical(value, None)?))
+}
+
+/// `sha256:<hex>` of the canonical bytes of `value` without the member `skip` of its
+/// outermost object (an IR's hash leaves out its own `ir_hash`).
+///
+/// # Errors
+/// As [`canonical_bytes`].
+pub(crate) fn canonical_sha256_without<T: Serialize>(
+    value: &T,
+    skip: &'static str,
+) -> Result<String, CanonicalError> {
+    Ok(sha256_id(&serializer::to_canonical(value, Some(skip))?))
 }
 
 #[cfg(test)]

@@ -289,11 +289,7 @@ impl Ir {
     /// # Errors
     /// When a value cannot be canonicalised.
     pub fn compute_hash(&self) -> Result<String, CanonicalError> {
-        let mut v = serde_json::to_value(self).map_err(|e| CanonicalError::from_display(&e))?;
-        if let Some(o) = v.as_object_mut() {
-            o.remove("ir_hash");
-        }
-        hash::value_sha256(&v)
+        hash::canonical_sha256_without(self, "ir_hash")
     }
 
     /// RFC 8785 canonical bytes of the whole IR (including `ir_hash`).

@@ -98,6 +98,13 @@ proptest! {
     }
 
     #[test]
+    fn canonical_serializer_writes_what_the_tree_writer_writes(v in json_value()) {
+        let mut tree = Vec::new();
+        hash::write_canonical(&v, &mut tree).unwrap();
+        prop_assert_eq!(canonical_bytes(&v).unwrap(), tree);
+    }
+
+    #[test]
     fn compiling_is_deterministic_and_ignores_yaml_key_order(
         threshold in 1u32..10_000,
         days in 1u32..2_000,
