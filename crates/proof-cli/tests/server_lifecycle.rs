@@ -184,7 +184,17 @@ fn sigterm_during_load_fails_no_in_flight_request() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(400));
+    // The load is under way (some responses in) before the in-flight requests and the
+    // signal, however slowly a busy machine starts it.
+    let started = Instant::now();
+    while outcomes.lock().unwrap().len() < 12 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the load produced no responses in 30 s: {:?}",
+            outcomes.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let in_flight: Vec<_> = (0..16).map(|_| start_slow_request(&s.api, &body)).collect();
     std::thread::sleep(Duration::from_millis(100));
     let pid = s.pid();
