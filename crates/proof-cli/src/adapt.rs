@@ -109,7 +109,7 @@ pub fn run(a: &AdaptArgs) -> Result<Exit> {
         fail_fast: a.fail_fast,
     };
     let v = eval::verify_with(&ir, &ctx_json, as_of, &lists, opts)
-        .with_context(|| format!("`{file}`"))?;
+        .map_err(|e| i.eval_error(&file, e, &lists))?;
     let plan = v.plan.as_ref().ok_or_else(|| anyhow!("no plan was made"))?;
     let mut out = serde_json::to_string_pretty(&Adapted {
         plan,

@@ -2,6 +2,7 @@
 //! directories. Every error names the file.
 
 use anyhow::{Context as _, Result, bail};
+use proof_core::eval::EvalError;
 use proof_core::ir::Ir;
 use proof_core::lists::Registry;
 use proof_core::policy::{self, LintMode};
@@ -54,6 +55,33 @@ impl Inputs {
     /// The reference lists.
     pub fn lists(&self) -> Result<Registry> {
         registry(self.dirs.lists_dir.as_deref())
+    }
+
+    /// `e` from evaluating `file`; when it names a list root that `lists` does not have,
+    /// also where the lists were loaded from and which they are, so that a wrong or
+    /// missing `--lists-dir` shows.
+    pub fn eval_error(&self, file: &str, e: EvalError, lists: &Registry) -> anyhow::Error {
+        if !matches!(e, EvalError::UnknownRoot { .. }) {
+            return anyhow::Error::new(e).context(format!("`{file}`"));
+        }
+        let dir = self
+            .dirs
+            .lists_dir
+            .as_deref()
+            .unwrap_or_else(|| Path::new("lists"));
+        let mut loaded: Vec<String> = lists
+            .iter()
+            .map(|l| format!("`{}` {}", l.name, l.root_hex()))
+            .collect();
+        loaded.sort();
+        let loaded = if loaded.is_empty() {
+            format!("no list was loaded from `{}`", dir.display())
+        } else {
+            format!("loaded from `{}`: {}", dir.display(), loaded.join(", "))
+        };
+        anyhow::anyhow!(
+            "`{file}`: {e}; {loaded} (--lists-dir or PROOF_LISTS_DIR names another directory)"
+        )
     }
 
     /// Writes `text` to `--output` or standard output.

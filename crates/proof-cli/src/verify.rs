@@ -79,7 +79,8 @@ pub fn run(a: &VerifyArgs) -> Result<Exit> {
     let ir = i.ir()?;
     let lists = i.lists()?;
     let (file, ctx) = i.context_json()?;
-    let report = eval::verify(&ir, &ctx, as_of, &lists).with_context(|| format!("`{file}`"))?;
+    let report =
+        eval::verify(&ir, &ctx, as_of, &lists).map_err(|e| i.eval_error(&file, e, &lists))?;
     if let Some(key) = &key {
         let c = eval::context::decode(&ir.inputs, &ctx).with_context(|| format!("`{file}`"))?;
         let checked = a

@@ -404,6 +404,31 @@ fn policy_and_lists_directories_come_from_the_environment() {
         "{}",
         stderr(&out)
     );
+    // The error says where lists were looked for, so that a wrong directory shows.
+    assert!(
+        stderr(&out).contains(&format!("no list was loaded from `{}`", lists.display()))
+            && stderr(&out).contains("--lists-dir"),
+        "{}",
+        stderr(&out)
+    );
+    // With one of the two lists there, the error names the one that was loaded.
+    let partial = policies.parent().unwrap().join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(
+        root().join("lists/high-risk-regions.csv"),
+        partial.join("high-risk-regions.csv"),
+    )
+    .unwrap();
+    let out = run(&partial);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "loaded from `{}`: `high-risk-regions-demo` b5c1827c",
+            partial.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
     // The shipped lists directory through PROOF_LISTS_DIR: the example verifies OK.
     let out = run(&root().join("lists"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
