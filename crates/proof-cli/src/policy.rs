@@ -74,7 +74,8 @@ fn count(diags: &[Diagnostic], level: Level) -> usize {
     diags.iter().filter(|d| d.level == level).count()
 }
 
-/// Renders diagnostics with the source line and a caret under the span.
+/// Renders diagnostics with the source line and a caret under the span. A line longer
+/// than [`SHOWN`] characters is shown around the span, cut with `…`.
 pub fn render_text(file: &str, src: &str, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
@@ -85,20 +86,47 @@ pub fn render_text(file: &str, src: &str, diags: &[Diagnostic]) -> String {
                 .lines()
                 .nth(s.line.saturating_sub(1) as usize)
                 .unwrap_or("");
-            let width = line
-                .chars()
-                .skip(s.column.saturating_sub(1) as usize)
-                .take(s.len.max(1))
-                .count()
-                .max(1);
+            let (shown, column, width) = window(line, s.column.saturating_sub(1) as usize, s.len);
             out.push_str(&format!(
-                "  {line}\n  {}{}\n",
-                " ".repeat(s.column.saturating_sub(1) as usize),
+                "  {shown}\n  {}{}\n",
+                " ".repeat(column),
                 "^".repeat(width)
             ));
         }
     }
     out
+}
+
+/// Most characters of a source line shown under a diagnostic.
+const SHOWN: usize = 120;
+
+/// The part of `line` shown for a span at character `column` of `len` characters, the
+/// span's column in it and the caret's width.
+fn window(line: &str, column: usize, len: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let width = |from: usize, max: usize| {
+        chars
+            .len()
+            .saturating_sub(from)
+            .min(len.max(1))
+            .clamp(1, max)
+    };
+    if chars.len() <= SHOWN {
+        return (line.to_owned(), column, width(column, SHOWN));
+    }
+    // Up to 40 characters before the span, the rest of the window after it.
+    let start = column.saturating_sub(40);
+    let end = (start + SHOWN).min(chars.len());
+    let mut shown: String = chars.get(start..end).unwrap_or_default().iter().collect();
+    let mut at = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        at += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, at, width(column, end.saturating_sub(column).max(1)))
 }
 
 fn lint(a: &LintArgs) -> Result<Exit> {

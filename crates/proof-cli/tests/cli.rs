@@ -656,3 +656,30 @@ fn lksg_v2_examples_give_their_golden_ir_and_reports() {
         );
     }
 }
+
+#[test]
+fn a_refused_huge_expression_is_reported_in_a_few_lines() {
+    let policy = |lhs: &str| {
+        format!(
+            "id: big\nversion: \"1\"\nlegal_basis: [{{directive: LkSG, article: \"§ 6\"}}]\ninputs:\n  x: {{type: number}}\nrules:\n  - id: r\n    op: eq\n    lhs: \"{lhs}\"\n    rhs: true\n"
+        )
+    };
+    // 10,000 terms and 10,000 levels of parentheses: refused by the documented limits
+    // (docs/policy-language.md), and the report quotes neither in full.
+    let chain = vec!["x > 0"; 10_000].join(" or ");
+    let parens = format!("{}x > 0{}", "(".repeat(10_000), ")".repeat(10_000));
+    let nested = format!("{}x > 0{}", "(".repeat(60), ")".repeat(60));
+    for (name, lhs, want) in [
+        ("chain.yml", chain.as_str(), "the limit is 4096"),
+        ("parens.yml", parens.as_str(), "the limit is 4096"),
+        ("nested.yml", nested.as_str(), "nested more than 48 levels"),
+    ] {
+        let file = tmp(name, &policy(lhs));
+        let out = proof(&["policy", "compile", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(3), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains("P108") && err.contains(want), "{name}: {err}");
+        assert!(err.len() < 1_000, "{name}: {} bytes: {err}", err.len());
+        assert_eq!(err.lines().count(), 4, "{name}: {err}");
+    }
+}

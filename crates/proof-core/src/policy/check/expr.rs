@@ -10,6 +10,17 @@ use crate::policy::decode::suggest;
 use crate::policy::expr::{self, Ast, AstKind};
 use crate::types::Type;
 
+/// An expression as a message quotes it: whole up to 80 characters, else its first 60
+/// and how long it is (a refused 10,000-term expression is not repeated in full).
+fn quoted(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= 80 {
+        return format!("`{text}`");
+    }
+    let head: String = text.chars().take(60).collect();
+    format!("`{head}…` ({chars} characters)")
+}
+
 impl Checker<'_, '_> {
     pub(super) fn expr(&mut self, src: &ExprSrc) -> Option<Expr> {
         match expr::parse(&src.text) {
@@ -24,7 +35,7 @@ impl Checker<'_, '_> {
                 let span = sub_span(self.d.src, src, e.span);
                 self.d.report(
                     code,
-                    format!("in `{}`: {}", src.text, e.message),
+                    format!("in {}: {}", quoted(&src.text), e.message),
                     Some(span),
                 );
                 None
