@@ -104,15 +104,10 @@ const SHOWN: usize = 120;
 /// span's column in it and the caret's width.
 fn window(line: &str, column: usize, len: usize) -> (String, usize, usize) {
     let chars: Vec<char> = line.chars().collect();
-    let width = |from: usize, max: usize| {
-        chars
-            .len()
-            .saturating_sub(from)
-            .min(len.max(1))
-            .clamp(1, max)
-    };
+    // The span's characters on this line, at least one, at most `max`.
+    let width = |max: usize| len.min(chars.len().saturating_sub(column)).min(max).max(1);
     if chars.len() <= SHOWN {
-        return (line.to_owned(), column, width(column, SHOWN));
+        return (line.to_owned(), column, width(usize::MAX));
     }
     // Up to 40 characters before the span, the rest of the window after it.
     let start = column.saturating_sub(40);
@@ -126,7 +121,7 @@ fn window(line: &str, column: usize, len: usize) -> (String, usize, usize) {
     if end < chars.len() {
         shown.push('…');
     }
-    (shown, at, width(column, end.saturating_sub(column).max(1)))
+    (shown, at, width(end.saturating_sub(column)))
 }
 
 fn lint(a: &LintArgs) -> Result<Exit> {

@@ -26,7 +26,6 @@ pub(super) fn to_canonical<T: Serialize + ?Sized>(
         members: Vec::new(),
         scratch: Vec::new(),
         text: String::new(),
-        depth: 0,
         skip,
     };
     value.serialize(&mut s)?;
@@ -63,8 +62,6 @@ struct Canonical {
     scratch: Vec<u8>,
     /// Where a value serialized through `Display` is formatted.
     text: String,
-    /// How many objects and arrays enclose the value being written.
-    depth: usize,
     /// A member of the outermost object that is not written.
     skip: Option<&'static str>,
 }
@@ -100,19 +97,18 @@ impl Canonical {
 
     fn open_object(&mut self) -> Object<'_> {
         self.out.push(b'{');
-        self.depth += 1;
         Object {
             base: self.members.len(),
             start: self.out.len(),
             sorted: true,
-            skip: if self.depth == 1 { self.skip } else { None },
+            // The outermost object is the one whose `{` is the first byte written.
+            skip: if self.out.len() == 1 { self.skip } else { None },
             ser: self,
         }
     }
 
     fn open_array(&mut self) -> Array<'_> {
         self.out.push(b'[');
-        self.depth += 1;
         Array {
             first: true,
             ser: self,
@@ -186,7 +182,6 @@ impl<'a> Object<'a> {
         }
         ser.members.truncate(self.base);
         ser.out.push(b'}');
-        ser.depth -= 1;
         ser
     }
 }
@@ -208,7 +203,6 @@ impl<'a> Array<'a> {
 
     fn close(self) -> &'a mut Canonical {
         self.ser.out.push(b']');
-        self.ser.depth -= 1;
         self.ser
     }
 }
@@ -373,7 +367,7 @@ impl<'a> ser::Serializer for &'a mut Canonical {
         variant: &'static str,
         _len: usize,
     ) -> Result<Variant<Array<'a>>, CanonicalError> {
-        variant_open(self, variant);
+        variant_open(self, variant)?;
         Ok(Variant {
             content: self.open_array(),
         })
@@ -401,7 +395,7 @@ impl<'a> ser::Serializer for &'a mut Canonical {
         variant: &'static str,
         _len: usize,
     ) -> Result<Variant<Object<'a>>, CanonicalError> {
-        variant_open(self, variant);
+        variant_open(self, variant)?;
         Ok(Variant {
             content: self.open_object(),
         })
@@ -410,18 +404,15 @@ impl<'a> ser::Serializer for &'a mut Canonical {
 
 /// Writes `{"variant":` for a variant whose content follows; [`variant_close`] ends it.
 /// The one-member object is in order by itself, so it needs no entry in `members`.
-fn variant_open(ser: &mut Canonical, variant: &'static str) {
+fn variant_open(ser: &mut Canonical, variant: &'static str) -> Result<(), CanonicalError> {
     ser.out.push(b'{');
-    ser.depth += 1;
-    // Variant names are Rust identifiers: nothing to escape.
-    ser.out.push(b'"');
-    ser.out.extend_from_slice(variant.as_bytes());
-    ser.out.extend_from_slice(b"\":");
+    write_string(variant, &mut ser.out)?;
+    ser.out.push(b':');
+    Ok(())
 }
 
 fn variant_close(ser: &mut Canonical) {
     ser.out.push(b'}');
-    ser.depth -= 1;
 }
 
 /// The serde traits of a sequence: every one writes items into an [`Array`].
