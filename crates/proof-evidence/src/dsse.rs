@@ -8,7 +8,7 @@
 use crate::keys::{PublicKey, SigningKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 /// Why an envelope does not verify.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -49,11 +49,17 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 #[must_use]
 pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Value {
     let sig = key.sign(&pae(payload_type, payload));
-    json!({
-        "payload": STANDARD.encode(payload),
-        "payloadType": payload_type,
-        "signatures": [{"keyid": key.kid(), "sig": STANDARD.encode(sig)}],
-    })
+    let mut signature = Map::new();
+    signature.insert("keyid".into(), Value::String(key.kid().to_owned()));
+    signature.insert("sig".into(), Value::String(STANDARD.encode(sig)));
+    let mut envelope = Map::new();
+    envelope.insert("payload".into(), Value::String(STANDARD.encode(payload)));
+    envelope.insert("payloadType".into(), Value::String(payload_type.to_owned()));
+    envelope.insert(
+        "signatures".into(),
+        Value::Array(vec![Value::Object(signature)]),
+    );
+    Value::Object(envelope)
 }
 
 /// A verified envelope's payload and the key that signed it.
@@ -135,6 +141,7 @@ pub fn verify(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn pae_is_the_dsse_encoding() {

@@ -125,25 +125,29 @@ pub fn predicate(report: &Report, lists: &Registry, proven: Option<&[CheckedHash
         let root = |v: &Value| v.get("root").and_then(Value::as_str).map(str::to_owned);
         root(a).cmp(&root(b))
     });
-    let mut p = json!({
-        "verdict": report.verdict.as_str(),
-        "policy": {
+    // Members are moved in, not interpolated by `json!`, which would copy each tree.
+    let mut p = serde_json::Map::new();
+    p.insert("verdict".into(), json!(report.verdict.as_str()));
+    p.insert(
+        "policy".into(),
+        json!({
             "id": report.policy_id,
             "version": report.version,
             "policy_hash": report.policy_hash,
             "ir_hash": report.ir_hash,
-        },
-        "as_of": report.as_of,
-        "results": results,
-        "lists": used,
-        "verifier": {"name": "proof", "version": env!("CARGO_PKG_VERSION")},
-    });
-    if !report.superseded.is_empty()
-        && let Value::Object(m) = &mut p
-    {
-        m.insert("superseded".into(), json!(report.superseded));
+        }),
+    );
+    p.insert("as_of".into(), json!(report.as_of));
+    p.insert("results".into(), Value::Array(results));
+    p.insert("lists".into(), Value::Array(used));
+    p.insert(
+        "verifier".into(),
+        json!({"name": "proof", "version": env!("CARGO_PKG_VERSION")}),
+    );
+    if !report.superseded.is_empty() {
+        p.insert("superseded".into(), json!(report.superseded));
     }
-    p
+    Value::Object(p)
 }
 
 /// Where a receipt's entry is in the verification log; signed in the predicate as `log`.
@@ -222,35 +226,64 @@ impl Draft {
     /// Signs the receipt (with `log`, the entry's position in the verification log) and
     /// its disclosure bundle with `key`.
     #[must_use]
-    pub fn sign(&self, key: &SigningKey, log: Option<&LogPosition>) -> Issued {
-        let mut predicate = self.predicate.clone();
+    pub fn sign(self, key: &SigningKey, log: Option<&LogPosition>) -> Issued {
+        let Self {
+            mut predicate,
+            commitment,
+            bundle: contents,
+        } = self;
         if let (Some(l), Value::Object(m)) = (log, &mut predicate) {
             m.insert("log".into(), json!({"origin": l.origin, "index": l.index}));
         }
-        let statement = json!({
-            "_type": STATEMENT_TYPE,
-            "subject": [{"name": "context", "digest": {"sha256": self.commitment}}],
-            "predicateType": PREDICATE_TYPE,
-            "predicate": predicate,
-        });
-        let payload = statement.to_string().into_bytes();
+        let payload = statement_bytes(&commitment, &predicate);
         let mut bundle = serde_json::Map::new();
         bundle.insert("_type".into(), json!(DISCLOSURE_TYPE));
         bundle.insert(
             "statement_sha256".into(),
             json!(hex::encode(Sha256::digest(&payload))),
         );
-        bundle.extend(self.bundle.clone());
+        bundle.extend(contents);
+        let bundle = Value::Object(bundle).to_string();
         Issued {
             receipt: dsse::sign(PAYLOAD_TYPE, &payload, key),
-            disclosure: dsse::sign(
-                DISCLOSURE_PAYLOAD_TYPE,
-                Value::Object(bundle).to_string().as_bytes(),
-                key,
-            ),
+            disclosure: dsse::sign(DISCLOSURE_PAYLOAD_TYPE, bundle.as_bytes(), key),
             statement: payload,
         }
     }
+}
+
+/// The in-toto statement's compact JSON, members in name order (as a `serde_json::Value`
+/// writes them), written from borrowed parts.
+fn statement_bytes(commitment: &str, predicate: &Value) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Digest<'a> {
+        sha256: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Subject<'a> {
+        digest: Digest<'a>,
+        name: &'static str,
+    }
+    #[derive(serde::Serialize)]
+    struct Statement<'a> {
+        #[serde(rename = "_type")]
+        type_: &'static str,
+        predicate: &'a Value,
+        #[serde(rename = "predicateType")]
+        predicate_type: &'static str,
+        subject: [Subject<'a>; 1],
+    }
+    let s = Statement {
+        type_: STATEMENT_TYPE,
+        predicate,
+        predicate_type: PREDICATE_TYPE,
+        subject: [Subject {
+            digest: Digest { sha256: commitment },
+            name: "context",
+        }],
+    };
+    // Serializing borrowed strings and a `Value` into a `Vec` cannot fail.
+    serde_json::to_vec(&s).unwrap_or_default()
 }
 
 /// What a check found to hold, line by line, and the statement.
@@ -487,4 +520,32 @@ fn implied_verdict(p: &Value) -> Option<&'static str> {
     } else {
         "OK"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+    use super::*;
+
+    #[test]
+    fn statement_bytes_are_those_of_the_statement_as_a_json_value() {
+        let predicate = json!({
+            "verdict": "FAIL",
+            "results": [{"rule_id": "a\"b\\c\u{1}é", "status": "fail", "checked": 3}],
+            "lists": [],
+            "log": {"origin": "proof.example/log", "index": 7},
+            "as_of": "2025-06-30T00:00:00Z",
+        });
+        let commitment = hex::encode([7u8; 32]);
+        let as_value = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": "context", "digest": {"sha256": commitment}}],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": predicate,
+        });
+        assert_eq!(
+            String::from_utf8(statement_bytes(&commitment, &predicate)).unwrap(),
+            as_value.to_string()
+        );
+    }
 }

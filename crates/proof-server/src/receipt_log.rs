@@ -304,7 +304,7 @@ impl Appender {
     fn build(
         &self,
         (size, missing): Head,
-        drafts: &[Box<Draft>],
+        drafts: Vec<Draft>,
     ) -> Result<(Vec<NewLogEntry>, StoredCheckpoint, Committed), String> {
         {
             let mut v = self.view();
@@ -322,10 +322,11 @@ impl Appender {
             v.size = size;
         }
         let key = self.keys.active();
+        let count = drafts.len() as u64;
         let mut entries = Vec::with_capacity(drafts.len());
         let mut issued = Vec::with_capacity(drafts.len());
         let mut leaves = Vec::with_capacity(drafts.len());
-        for (k, d) in drafts.iter().enumerate() {
+        for (k, d) in drafts.into_iter().enumerate() {
             let index = size + k as u64;
             let i = d.sign(
                 key,
@@ -350,7 +351,7 @@ impl Appender {
             }
             v.tree.root()
         };
-        let new_size = size + drafts.len() as u64;
+        let new_size = size + count;
         let cp = Checkpoint {
             origin: self.origin.clone(),
             size: new_size,
@@ -375,7 +376,7 @@ impl Appender {
     }
 
     async fn commit(&self, batch: Vec<(Box<Draft>, Reply)>) {
-        let (drafts, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let (drafts, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(d, r)| (*d, r)).unzip();
         let known = self
             .view
             .read()
@@ -384,7 +385,7 @@ impl Appender {
         let start = Instant::now();
         let outcome = self
             .store
-            .log_append(known, |head| self.build(head, &drafts))
+            .log_append(known, move |head| self.build(head, drafts))
             .await;
         self.metrics
             .append_duration

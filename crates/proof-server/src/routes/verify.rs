@@ -602,11 +602,15 @@ async fn respond(
                 )
             })?;
             count_receipt(state, "issued");
-            let doc = json!({
-                "report": report,
-                "receipt": issued.receipt,
-                "disclosure": issued.disclosure,
-            });
+            // Moved in rather than interpolated by `json!`, which would copy each tree.
+            let mut doc = serde_json::Map::new();
+            doc.insert(
+                "report".into(),
+                serde_json::to_value(&report).map_err(|_| ApiError::internal())?,
+            );
+            doc.insert("receipt".into(), issued.receipt);
+            doc.insert("disclosure".into(), issued.disclosure);
+            let doc = Value::Object(doc);
             let mut b = serde_json::to_vec_pretty(&doc).map_err(|_| ApiError::internal())?;
             b.push(b'\n');
             b
