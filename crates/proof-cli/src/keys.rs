@@ -97,7 +97,16 @@ pub fn read_key(path: &Path) -> Result<SigningKey> {
 /// The Ed25519 keys of a published JWK set file (`proof keys export` output); none is an
 /// error.
 pub fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>> {
-    let jwks = crate::load::read_json(path, "a JWK set")?;
+    let text = crate::load::read_text(path)?;
+    if text.trim_start().starts_with("-----BEGIN") {
+        anyhow::bail!(
+            "`{}` is a PEM file, not a published JWK set: verification takes the public keys, `proof keys export {}` writes them",
+            path.display(),
+            path.display()
+        );
+    }
+    let jwks: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not JSON (expected a JWK set)", path.display()))?;
     let keys = proof_evidence::keys::public_keys(&jwks)
         .with_context(|| format!("`{}`", path.display()))?;
     if keys.is_empty() {

@@ -182,7 +182,13 @@ fn export(a: &ExportArgs) -> Result<Exit> {
     let note = a.remote.get("/log/checkpoint", "log:read")?.body;
     let c = Checkpoint::of_note(&note).map_err(|e| anyhow!("the checkpoint: {e}"))?;
     let to = a.to.unwrap_or(c.size);
-    if a.from > to || to > c.size {
+    if a.from > to {
+        bail!(
+            "--from {} is beyond --to {to}: the range is FROM..TO, FROM included",
+            a.from
+        );
+    }
+    if to > c.size {
         bail!(
             "the range {}..{to} is not within the log's {} entries",
             a.from,

@@ -149,6 +149,34 @@ fn two_replicas_append_to_one_log_whose_proofs_ct_merkle_accepts() {
     );
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("consistent: the tree of size"), "{out}");
+    // A range the log does not hold is refused before anything is written.
+    for (from, to, want) in [
+        ("5", "2", "--from 5 is beyond --to 2"),
+        (
+            "0",
+            "61",
+            "the range 0..61 is not within the log's 60 entries",
+        ),
+    ] {
+        let (code, out) = check(
+            &d,
+            &[
+                "log",
+                "export",
+                "--server",
+                &a.api,
+                "--from",
+                from,
+                "--to",
+                to,
+                "-o",
+                "none.json",
+            ],
+        );
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains(want), "{out}");
+        assert!(!d.join("none.json").exists());
+    }
     // The archive bundle of every entry verifies offline; a changed one does not.
     let (code, out) = check(
         &d,

@@ -313,6 +313,10 @@ fn tampering_is_caught_and_named() {
             vec!["r.json", "--keys", "junk.json"],
             "`junk.json` is not JSON",
         ),
+        (
+            vec!["r.json", "--keys", "k.pem"],
+            "`k.pem` is a PEM file, not a published JWK set: verification takes the public keys, `proof keys export k.pem` writes them",
+        ),
     ] {
         let (code, out) = check(&d, &args);
         assert_eq!(code, Some(1), "{args:?}: {out}");
