@@ -452,6 +452,13 @@ fn tampered_log_proofs_and_foreign_checkpoints_are_refused_by_name() {
     }
     let (st, body) = support::get(&c, &format!("{}/log/proof/inclusion?index=x&size=3", a.api));
     assert_eq!(st, 400, "{body}");
+    assert!(body.contains("invalid_query"), "{body}");
+    for index in ["x", "-1", "99999999999999999999999"] {
+        let (st, body) = support::get(&c, &format!("{}/log/entries/{index}", a.api));
+        assert_eq!(st, 400, "{index}: {body}");
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["code"], "invalid_path", "{index}: {body}");
+    }
 
     // A store's log keeps its origin: the same database under another origin does not
     // start.

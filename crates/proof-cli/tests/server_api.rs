@@ -90,6 +90,11 @@ fn api_suite(store_url: &str) {
         (st, parse(&body)["code"].clone()),
         (404, json!("policy_not_found"))
     );
+    let (st, body) = get(&c, &format!("{api}/policy/%FF"));
+    assert_eq!(
+        (st, parse(&body)["code"].clone()),
+        (400, json!("invalid_path"))
+    );
     let (st, body) = get(&c, &format!("{api}/policy/audit?version=1&hash=x"));
     assert_eq!(
         (st, parse(&body)["code"].clone()),

@@ -3,11 +3,11 @@
 
 use crate::cache::Lookup;
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::store::{PolicyStore, Selector, StoredPolicy};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use proof_core::ir::Ir;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -143,7 +143,7 @@ pub(super) async fn resolve(
     responses((status = 200, body = PolicyResponse), (status = 404, description = "`policy_not_found`")))]
 pub async fn get_policy(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> Result<Json<PolicyResponse>, ApiError> {
     let sel = selector(q.version, q.hash)?;

@@ -3,11 +3,11 @@
 //! Hashes in proofs are base64, as in C2SP checkpoints and tlog-proofs.
 
 use crate::error::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::receipt_log::{LogError, ReceiptLog};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -87,7 +87,7 @@ pub async fn checkpoint(
               (status = 404, description = "`log_disabled`, `not_in_log`")))]
 pub async fn entry(
     State(state): State<AppState>,
-    Path(index): Path<u64>,
+    ApiPath(index): ApiPath<u64>,
 ) -> Result<Json<Value>, ApiError> {
     log(&state)?;
     let row = state
