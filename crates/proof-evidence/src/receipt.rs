@@ -253,37 +253,13 @@ impl Draft {
 }
 
 /// The in-toto statement's compact JSON, members in name order (as a `serde_json::Value`
-/// writes them), written from borrowed parts.
+/// writes them), written around the predicate's own compact JSON. The constants and the
+/// commitment (hex, from [`commitment`]) need no escaping.
 fn statement_bytes(commitment: &str, predicate: &Value) -> Vec<u8> {
-    #[derive(serde::Serialize)]
-    struct Digest<'a> {
-        sha256: &'a str,
-    }
-    #[derive(serde::Serialize)]
-    struct Subject<'a> {
-        digest: Digest<'a>,
-        name: &'static str,
-    }
-    #[derive(serde::Serialize)]
-    struct Statement<'a> {
-        #[serde(rename = "_type")]
-        type_: &'static str,
-        predicate: &'a Value,
-        #[serde(rename = "predicateType")]
-        predicate_type: &'static str,
-        subject: [Subject<'a>; 1],
-    }
-    let s = Statement {
-        type_: STATEMENT_TYPE,
-        predicate,
-        predicate_type: PREDICATE_TYPE,
-        subject: [Subject {
-            digest: Digest { sha256: commitment },
-            name: "context",
-        }],
-    };
-    // Serializing borrowed strings and a `Value` into a `Vec` cannot fail.
-    serde_json::to_vec(&s).unwrap_or_default()
+    format!(
+        r#"{{"_type":"{STATEMENT_TYPE}","predicate":{predicate},"predicateType":"{PREDICATE_TYPE}","subject":[{{"digest":{{"sha256":"{commitment}"}},"name":"context"}}]}}"#
+    )
+    .into_bytes()
 }
 
 /// What a check found to hold, line by line, and the statement.
