@@ -105,8 +105,7 @@ pub fn read_public_keys(path: &Path) -> Result<Vec<PublicKey>> {
             path.display()
         );
     }
-    let jwks: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("`{}` is not JSON (expected a JWK set)", path.display()))?;
+    let jwks = crate::load::parse_json(path, &text, "a JWK set")?;
     let keys = proof_evidence::keys::public_keys(&jwks)
         .with_context(|| format!("`{}`", path.display()))?;
     if keys.is_empty() {

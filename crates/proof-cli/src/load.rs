@@ -109,7 +109,12 @@ pub fn read_text(path: &Path) -> Result<String> {
 
 /// A JSON file (or standard input for `-`); `what` names what it should hold.
 pub fn read_json(path: &Path, what: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(&read_text(path)?)
+    parse_json(path, &read_text(path)?, what)
+}
+
+/// `text`, read from `path`, as JSON; `what` names what it should hold.
+pub fn parse_json(path: &Path, text: &str, what: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text)
         .with_context(|| format!("`{}` is not JSON (expected {what})", path.display()))
 }
 
